@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""Workload driver for bench/run (Python standard library only).
+
+Subcommands:
+  hashes FILE                     print "md5 sha512" of FILE (cached next to it)
+  freeport                        print a free TCP port on 127.0.0.1
+  wait URL SECONDS [PID]          wait until GET URL answers 200 (fail early if PID dies)
+  ptree PID                       print PID and all of its descendants
+  run --name N --base URL --pid PID --store DIR --out JSON [sizes...]
+                                  run every workload against one server, write JSON
+  report OUT.md MACHINE.txt A.json [B.json]
+                                  print and write the comparison table
+
+The same workloads, in the same order and with the same client, run against
+each server. Every request opens a new connection (uWSGI's --http-socket closes
+the connection after each response anyway), so both servers pay the same
+connect cost. Latencies are measured with time.perf_counter() around
+connect + request + reading the whole response.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+JSON_H = {"Content-Type": "application/json"}
+
+
+def log(*a):
+    print("[bench %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------- misc --
+def file_hashes(path):
+    """md5 and sha512 hex of a file; cached in PATH.hashes (keyed on size+mtime)."""
+    st = os.stat(path)
+    key = "%d %d" % (st.st_size, st.st_mtime_ns)
+    cache = path + ".hashes"
+    try:
+        k, md5, sha = open(cache).read().split("\n")[:3]
+        if k == key:
+            return md5, sha
+    except (OSError, ValueError):
+        pass
+    m, s = hashlib.md5(), hashlib.sha512()
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            m.update(b)
+            s.update(b)
+    with open(cache, "w") as f:
+        f.write("%s\n%s\n%s\n" % (key, m.hexdigest(), s.hexdigest()))
+    return m.hexdigest(), s.hexdigest()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def children(pid):
+    out = []
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            try:
+                out += [int(x) for x in open("/proc/%d/task/%s/children" % (pid, t)).read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def ptree(pid):
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo += children(p)
+    return pids
+
+
+def rss_kib(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_s(pid):
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def tree_cpu(pid):
+    return sum(cpu_s(p) for p in ptree(pid))
+
+
+def tree_rss(pid):
+    return sum(rss_kib(p) for p in ptree(pid))
+
+
+def du_bytes(path):
+    """allocated bytes (st_blocks) under path, like du"""
+    tot = 0
+    for root, dirs, files in os.walk(path):
+        for n in files + dirs:
+            try:
+                tot += os.lstat(os.path.join(root, n)).st_blocks * 512
+            except OSError:
+                pass
+    return tot
+
+
+class RssSampler(threading.Thread):
+    """summed VmRSS of a process tree, sampled every `interval` seconds"""
+
+    def __init__(self, pid, interval=0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak, self.samples = 0, 0
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self.samples += 1
+            self.stop_ev.wait(self.interval)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.join()
+        self.peak = max(self.peak, tree_rss(self.pid))
+        return self.peak
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+# --------------------------------------------------------------------- HTTP --
+class Client:
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port or 80
+
+    def req(self, method, path, body=None, headers=None):
+        """one request on a fresh connection -> (status, headers, body, seconds)"""
+        t0 = time.perf_counter()
+        c = http.client.HTTPConnection(self.host, self.port, timeout=300)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            dt = time.perf_counter() - t0
+            return r.status, r.headers, data, dt
+        finally:
+            c.close()
+
+    def json(self, method, path, obj=None, expect=200):
+        body = json.dumps(obj) if obj is not None else None
+        st, _, data, dt = self.req(method, path, body, JSON_H if body else {})
+        if st != expect:
+            raise BenchError("%s %s -> %d (expected %d): %s" % (method, path, st, expect, data[:300]))
+        return (json.loads(data) if data else None), dt
+
+
+class BenchError(Exception):
+    pass
+
+
+def curl(args):
+    """run curl, return the -w output split into fields"""
+    p = subprocess.run(["curl", "-sS"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise BenchError("curl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p.stdout.split()
+
+
+# ---------------------------------------------------------------- workloads --
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.c = Client(a.base)
+        self.pid = a.pid
+        self.metrics = {}   # key -> value (float) or None when the workload failed
+        self.notes = {}     # key -> short text
+        self.errors = []    # hard failures (server did not answer / bad status)
+        self.mismatch = []  # checksum / hash mismatches (hard failures too)
+        self.warnings = []  # soft: unexpected counts etc.
+
+    def put(self, key, value, note=None):
+        self.metrics[key] = value
+        if note:
+            self.notes[key] = note
+        log("%s %s = %.4g%s" % (self.a.name, key, value, (" (%s)" % note) if note else ""))
+
+    def section(self, name, fn):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - one failed workload must not hide the others
+            msg = "%s: %s: %s" % (name, type(e).__name__, e)
+            log("ERROR", self.a.name, msg)
+            self.errors.append(msg)
+
+    # -- 1. seed + list ------------------------------------------------------
+    def seed(self):
+        n = self.a.seed
+        payload = os.urandom(64)
+        md5 = hashlib.md5(payload).hexdigest()
+        ids = []
+        t0 = time.perf_counter()
+        for i in range(n):
+            body = {"name": "seed-%04d" % i, "disk_format": "raw", "container_format": "bare",
+                    "bench_group": "abcd"[i % 4]}
+            if i % 2 == 0:
+                body["visibility"] = "private"
+            img, _ = self.c.json("POST", "/v2/images", body, 201)
+            ids.append(img["id"])
+            if i % 2 == 0:  # half of them private + active
+                st, _, data, _ = self.c.req("PUT", "/v2/images/%s/file" % img["id"], payload,
+                                            {"Content-Type": "application/octet-stream"})
+                if st != 204:
+                    raise BenchError("seed upload -> %d: %s" % (st, data[:300]))
+        self.seed_ids = ids
+        self.put("seed_s", time.perf_counter() - t0,
+                 "%d creates + %d tiny uploads, sequential" % (n, (n + 1) // 2))
+        img, _ = self.c.json("GET", "/v2/images/%s" % ids[0])
+        if img.get("status") != "active" or img.get("checksum") != md5:
+            self.mismatch.append("seed image %s: status %s checksum %s, expected active %s"
+                                 % (ids[0], img.get("status"), img.get("checksum"), md5))
+
+    def list_one(self, key, query, n, want):
+        path = "/v2/images" + query
+        for _ in range(3):
+            self.c.json("GET", path)
+        ts, got = [], None
+        for _ in range(n):
+            body, dt = self.c.json("GET", path)
+            ts.append(dt)
+            got = len(body["images"])
+        if want is not None and got != want:
+            self.warnings.append("GET %s returned %d images, expected %d" % (path, got, want))
+        self.put(key, statistics.median(ts) * 1000, "n=%d, %d images returned" % (n, got))
+
+    def lists(self):
+        n, big = self.a.list_n, self.a.list1000_n
+        s = self.a.seed
+        self.list_one("list_default_ms", "", n, min(25, s))
+        self.list_one("list_1000_ms", "?limit=1000", big, min(1000, s))
+        self.list_one("list_private_active_ms", "?visibility=private&status=active", n, min(25, (s + 1) // 2))
+        self.list_one("list_private_active_1000_ms", "?visibility=private&status=active&limit=1000", big,
+                      min(1000, (s + 1) // 2))
+        self.list_one("list_property_ms", "?bench_group=a", n, min(25, (s + 3) // 4))
+        self.list_one("list_property_1000_ms", "?bench_group=a&limit=1000", big, min(1000, (s + 3) // 4))
+        # pagination: `next` must lead through all seeded images
+        path, seen = "/v2/images?limit=%d" % max(1, s // 3), 0
+        for _ in range(10):
+            body, _ = self.c.json("GET", path)
+            seen += len(body["images"])
+            if not body.get("next"):
+                break
+            path = body["next"]
+        if seen != s:
+            self.warnings.append("paging with limit=%d through `next` saw %d images, expected %d"
+                                 % (max(1, s // 3), seen, s))
+
+    # -- 2. GET one image ----------------------------------------------------
+    def get_one(self):
+        iid = self.seed_ids[0]
+        path = "/v2/images/%s" % iid
+        for _ in range(5):
+            self.c.json("GET", path)
+        ts = [self.c.json("GET", path)[1] for _ in range(self.a.get_n)]
+        self.put("get_ms", statistics.median(ts) * 1000, "n=%d sequential" % self.a.get_n)
+
+    def wrk(self):
+        if not self.a.wrk_secs:
+            return
+        path = "/v2/images/%s" % self.seed_ids[0]
+        p = subprocess.run(["wrk", "-t2", "-c8", "-d%ds" % self.a.wrk_secs, "--latency", self.a.base + path],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = p.stdout
+        with open(self.a.out + ".wrk.txt", "w") as f:
+            f.write(out)
+        rps, non2xx, p99 = None, 0, ""
+        for line in out.splitlines():
+            w = line.split()
+            if line.startswith("Requests/sec:"):
+                rps = float(w[1])
+            elif "Non-2xx" in line:
+                non2xx = int(w[-1])
+            elif w and w[0] == "99%":
+                p99 = w[1]
+        if rps is None:
+            raise BenchError("wrk printed no Requests/sec: %s" % out[-500:])
+        if non2xx:
+            self.errors.append("wrk: %d non-2xx answers to GET %s" % (non2xx, path))
+        self.put("wrk_rps", rps, "wrk -t2 -c8 -d%ds, p99 %s" % (self.a.wrk_secs, p99))
+
+    # -- 3. create -----------------------------------------------------------
+    def create(self):
+        body = {"name": "bench-create", "disk_format": "raw", "container_format": "bare"}
+        for _ in range(10):
+            self.c.json("POST", "/v2/images", body, 201)
+        ts = []
+        for _ in range(self.a.create_n):
+            img, dt = self.c.json("POST", "/v2/images", body, 201)
+            ts.append(dt)
+        if img.get("status") != "queued" or not img.get("id"):
+            self.warnings.append("created image: status %r id %r" % (img.get("status"), img.get("id")))
+        self.put("create_ms", statistics.median(ts) * 1000, "n=%d" % self.a.create_n)
+        self.put("create_p99_ms", pct(ts, 0.99) * 1000, "n=%d" % self.a.create_n)
+
+    # -- 4. big upload / download / delete -----------------------------------
+    def big(self, kind, src):
+        size = os.path.getsize(src)
+        md5, sha = file_hashes(src)
+        subprocess.run(["cat", src], stdout=subprocess.DEVNULL)  # into the page cache
+        runs = self.a.big_runs
+        up_t, up_cpu, peaks, disk, ids = [], [], [], [], []
+        base_rss = tree_rss(self.pid)
+        for r in range(runs):
+            img, _ = self.c.json("POST", "/v2/images", {"name": "bench-%s-%d" % (kind, r), "disk_format": "raw",
+                                                        "container_format": "bare"}, 201)
+            iid = img["id"]
+            ids.append(iid)
+            du0 = du_bytes(self.a.store)
+            sampler = RssSampler(self.pid)
+            sampler.start()
+            time.sleep(0.1)
+            c0 = tree_cpu(self.pid)
+            code, t = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-X", "PUT",
+                            "-H", "Content-Type: application/octet-stream", "-H", "Expect:",
+                            "-T", src, "%s/v2/images/%s/file" % (self.a.base, iid)])
+            c1 = tree_cpu(self.pid)
+            peaks.append(sampler.stop())
+            if code != "204":
+                raise BenchError("upload %s -> HTTP %s" % (kind, code))
+            up_t.append(float(t))
+            up_cpu.append(c1 - c0)
+            disk.append(du_bytes(self.a.store) - du0)
+            got, _ = self.c.json("GET", "/v2/images/%s" % iid)
+            bad = [(k, want) for k, want in (("status", "active"), ("size", size), ("checksum", md5),
+                                             ("os_hash_algo", "sha512"), ("os_hash_value", sha)) if got.get(k) != want]
+            if bad:
+                self.mismatch.append("%s upload %d: %s" % (kind, r, ", ".join(
+                    "%s %s (expected %s)" % (k, str(got.get(k))[:32], str(want)[:32]) for k, want in bad)))
+            if r < runs - 1:  # keep disk use low: only the last one stays for the downloads
+                self.c.req("DELETE", "/v2/images/%s" % iid)
+        tmed = statistics.median(up_t)
+        self.put("up_%s_MBps" % kind, size / tmed / 1e6, "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in up_t)))
+        self.put("up_%s_cpu_s" % kind, statistics.median(up_cpu), "user+sys of the server's process tree")
+        self.put("up_%s_rss_MiB" % kind, max(peaks) / 1024, "idle before: %.0f MiB" % (base_rss / 1024))
+        self.put("up_%s_disk_MiB" % kind, statistics.median(disk) / 1048576, "du of the store, after minus before")
+
+        iid = ids[-1]
+        url = "%s/v2/images/%s/file" % (self.a.base, iid)
+        dts = []
+        for _ in range(runs):
+            code, t, n = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}", url])
+            if code != "200" or int(n) != size:
+                raise BenchError("download %s -> HTTP %s, %s bytes" % (kind, code, n))
+            dts.append(float(t))
+        self.put("down_%s_MBps" % kind, size / statistics.median(dts) / 1e6,
+                 "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in dts)))
+        # untimed: the bytes must hash to the source, and Content-MD5 must be the md5
+        c = http.client.HTTPConnection(self.c.host, self.c.port, timeout=300)
+        c.request("GET", "/v2/images/%s/file" % iid)
+        r = c.getresponse()
+        m, s, n = hashlib.md5(), hashlib.sha512(), 0
+        while True:
+            b = r.read(1 << 20)
+            if not b:
+                break
+            m.update(b)
+            s.update(b)
+            n += len(b)
+        c.close()
+        if (m.hexdigest(), s.hexdigest(), n) != (md5, sha, size):
+            self.mismatch.append("%s download: %d bytes md5 %s, expected %d bytes md5 %s"
+                                 % (kind, n, m.hexdigest(), size, md5))
+        if r.getheader("Content-MD5") != md5:
+            self.warnings.append("%s download: Content-MD5 %r, expected %s" % (kind, r.getheader("Content-MD5"), md5))
+        st, _, _, dt = self.c.req("DELETE", "/v2/images/%s" % iid)
+        if st != 204:
+            raise BenchError("DELETE %s -> %d" % (iid, st))
+        self.deletes.append(dt)
+
+    def bigs(self):
+        self.deletes = []
+        for kind, src in (("rand", self.a.rand_file), ("zero", self.a.zero_file)):
+            self.section("%s upload/download" % kind, lambda: self.big(kind, src))
+        if self.deletes:
+            self.put("delete_ms", statistics.median(self.deletes) * 1000,
+                     "median of %d DELETEs of an active big image" % len(self.deletes))
+
+    def run(self):
+        st, _, _, _ = self.c.req("GET", "/versions")
+        if st != 200:
+            raise BenchError("GET /versions -> %d" % st)
+        self.seed_ids = []
+        self.section("seed", self.seed)
+        if self.seed_ids:
+            self.section("list", self.lists)
+            self.section("get", self.get_one)
+            self.section("wrk", self.wrk)
+        self.section("create", self.create)
+        self.bigs()
+        st, _, _, _ = self.c.req("GET", "/versions")
+        if st != 200:
+            self.errors.append("GET /versions after the run -> %d" % st)
+        res = {"name": self.a.name, "metrics": self.metrics, "notes": self.notes, "errors": self.errors,
+               "mismatch": self.mismatch, "warnings": self.warnings}
+        with open(self.a.out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+# ------------------------------------------------------------------- report --
+# key, label, unit, higher_is_better, format
+ROWS = [
+    ("create_ms", "create image, median", "ms", False, "%.2f"),
+    ("create_p99_ms", "create image, p99", "ms", False, "%.2f"),
+    ("get_ms", "GET one image, median (sequential)", "ms", False, "%.2f"),
+    ("wrk_rps", "GET one image, wrk -t2 -c8", "req/s", True, "%.0f"),
+    ("list_default_ms", "list, default page (25)", "ms", False, "%.2f"),
+    ("list_1000_ms", "list, limit=1000", "ms", False, "%.2f"),
+    ("list_private_active_ms", "list, visibility=private&status=active", "ms", False, "%.2f"),
+    ("list_private_active_1000_ms", "list, visibility=private&status=active&limit=1000", "ms", False, "%.2f"),
+    ("list_property_ms", "list, bench_group=a (property filter)", "ms", False, "%.2f"),
+    ("list_property_1000_ms", "list, bench_group=a&limit=1000", "ms", False, "%.2f"),
+    ("up_rand_MBps", "upload random, median", "MB/s", True, "%.0f"),
+    ("up_rand_cpu_s", "upload random, server CPU per upload", "s", False, "%.2f"),
+    ("up_rand_rss_MiB", "upload random, peak RSS of the server", "MiB", False, "%.1f"),
+    ("up_rand_disk_MiB", "upload random, store growth (du)", "MiB", False, "%.1f"),
+    ("up_zero_MBps", "upload zeros, median", "MB/s", True, "%.0f"),
+    ("up_zero_cpu_s", "upload zeros, server CPU per upload", "s", False, "%.2f"),
+    ("up_zero_rss_MiB", "upload zeros, peak RSS of the server", "MiB", False, "%.1f"),
+    ("up_zero_disk_MiB", "upload zeros, store growth (du)", "MiB", False, "%.1f"),
+    ("down_rand_MBps", "download random, median", "MB/s", True, "%.0f"),
+    ("down_zero_MBps", "download zeros, median", "MB/s", True, "%.0f"),
+    ("delete_ms", "DELETE of an uploaded image, median", "ms", False, "%.1f"),
+    ("seed_s", "seeding (creates + tiny uploads)", "s", False, "%.2f"),
+]
+
+
+def report(out_md, machine, files):
+    res = [json.load(open(f)) for f in files]
+    by = {r["name"]: r for r in res}
+    ga, gi = by.get("Glance"), by.get("Glimpse")
+    cols = [r for r in (ga, gi) if r]
+    lines = []
+    lines += ["# Glimpse vs Glance benchmark", "", "```", open(machine).read().rstrip(), "```", ""]
+    hdr = "| metric | unit |" + "".join(" %s |" % r["name"] for r in cols)
+    sep = "|---|---|" + "---:|" * len(cols)
+    if ga and gi:
+        hdr += " ratio (>1 = Glimpse better) |"
+        sep += "---:|"
+    lines += [hdr, sep]
+    for key, label, unit, hib, fmt in ROWS:
+        vals = [r["metrics"].get(key) for r in cols]
+        if all(v is None for v in vals):
+            continue
+        row = "| %s | %s |" % (label, unit) + "".join(" %s |" % ("–" if v is None else fmt % v) for v in vals)
+        if ga and gi:
+            a, b = ga["metrics"].get(key), gi["metrics"].get(key)
+            if a is None or b is None or (a if hib else b) == 0:
+                ratio = "–"
+            else:
+                ratio = "%.2f" % ((b / a) if hib else (a / b))
+            row += " %s |" % ratio
+        lines.append(row)
+    lines.append("")
+    ok = True
+    for r in cols:
+        for kind, items in (("ERROR", r["errors"]), ("CHECKSUM MISMATCH", r["mismatch"]), ("warning", r["warnings"])):
+            for it in items:
+                lines.append("- %s %s: %s" % (r["name"], kind, it))
+                if kind != "warning":
+                    ok = False
+        if not r["errors"] and not r["mismatch"]:
+            lines.append("- %s: every request answered as expected; uploaded and downloaded hashes matched" % r["name"])
+    lines.append("")
+    text = "\n".join(lines)
+    with open(out_md, "w") as f:
+        f.write(text)
+    print(text)
+    return 0 if ok else 1
+
+
+# --------------------------------------------------------------------- main --
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "hashes":
+        print(*file_hashes(sys.argv[2]))
+    elif cmd == "freeport":
+        print(free_port())
+    elif cmd == "ptree":
+        print(" ".join(map(str, ptree(int(sys.argv[2])))))
+    elif cmd == "wait":
+        url, secs = sys.argv[2], float(sys.argv[3])
+        pid = int(sys.argv[4]) if len(sys.argv) > 4 else None
+        c = Client(url)
+        path = urllib.parse.urlsplit(url).path or "/"
+        end = time.time() + secs
+        while time.time() < end:
+            try:
+                if c.req("GET", path)[0] == 200:
+                    return 0
+            except OSError:
+                pass
+            if pid and not os.path.exists("/proc/%d" % pid):
+                log("process %d exited while waiting for %s" % (pid, url))
+                return 1
+            time.sleep(0.1)
+        log("timeout waiting for %s" % url)
+        return 1
+    elif cmd == "run":
+        p = argparse.ArgumentParser(prog="bench_lib.py run")
+        p.add_argument("--name", required=True)
+        p.add_argument("--base", required=True)
+        p.add_argument("--pid", type=int, required=True)
+        p.add_argument("--store", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--seed", type=int, default=1000)
+        p.add_argument("--list-n", type=int, default=50)
+        p.add_argument("--list1000-n", type=int, default=20)
+        p.add_argument("--get-n", type=int, default=100)
+        p.add_argument("--create-n", type=int, default=200)
+        p.add_argument("--wrk-secs", type=int, default=10)
+        p.add_argument("--big-runs", type=int, default=3)
+        p.add_argument("--rand-file", required=True)
+        p.add_argument("--zero-file", required=True)
+        a = p.parse_args(sys.argv[2:])
+        try:
+            Bench(a).run()
+        except Exception as e:  # noqa: BLE001
+            log("ERROR", a.name, "%s: %s" % (type(e).__name__, e))
+            with open(a.out, "w") as f:
+                json.dump({"name": a.name, "metrics": {}, "notes": {}, "errors": ["%s: %s" % (type(e).__name__, e)],
+                           "mismatch": [], "warnings": []}, f)
+        return 0
+    elif cmd == "report":
+        return report(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
