@@ -1,0 +1,391 @@
+// GlimpseImageAPI owns the Glance-compatible Image API v2: the image service (policy checks, status transitions,
+// the upload pipeline over the stores) and the HTTP controllers that translate requests to it and back.
+
+import Foundation
+import GlimpseCore
+import GlimpseStorage
+import Logging
+import NIOCore
+
+/// Limits an operator sets for image data.
+public struct ImageLimits: Sendable {
+    /// Glance's `image_size_cap` (default 1 TiB).
+    public var imageSizeCap: Int64
+    /// Bytes of image data one project may store; nil is unlimited (Glance's `user_storage_quota`).
+    public var projectQuota: Int64?
+
+    public init(imageSizeCap: Int64 = 1 << 40, projectQuota: Int64? = nil) {
+        self.imageSizeCap = imageSizeCap
+        self.projectQuota = projectQuota
+    }
+}
+
+/// The image domain service: every image operation, with Glance's visibility, policy and status rules,
+/// over a `MetadataStore` and a `BlobStore`.
+public final class ImageService: Sendable {
+    public let metadata: any MetadataStore
+    public let blobs: any BlobStore
+    public let limits: ImageLimits
+    let logger: Logger
+    let pipeline: UploadPipeline
+
+    public init(metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(), logger: Logger) {
+        self.metadata = metadata
+        self.blobs = blobs
+        self.limits = limits
+        self.logger = logger
+        self.pipeline = UploadPipeline()
+    }
+
+    static func now() -> Timestamp {
+        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    // MARK: reading
+
+    /// The image if `caller` may see it; 404 otherwise (Glance never reveals images a caller cannot see).
+    public func visibleImage(_ id: String, caller: Caller) async throws -> Image {
+        guard ImageRules.isUUID(id), let image = try await metadata.image(id: id.lowercased()) else {
+            throw GlimpseError.noImage(id)
+        }
+        var membership: MemberStatus?
+        if image.visibility == .shared, !caller.isAdmin, !caller.actsFor(image.owner), let p = caller.projectID {
+            membership = try await metadata.member(imageID: image.id, memberID: p)?.status
+        }
+        guard ImagePolicy.isVisible(image, to: caller, membership: membership),
+            ImagePolicy.allows(.getImage, caller: caller, image: image, memberID: membership != nil ? caller.projectID : nil)
+        else { throw GlimpseError.noImage(id) }
+        return image
+    }
+
+    public func list(_ query: ImageListQuery, caller: Caller) async throws -> [Image] {
+        try ImagePolicy.enforce(.getImages, caller: caller, image: nil)
+        var marker: Image?
+        if let m = query.marker {
+            do {
+                marker = try await visibleImage(m, caller: caller)
+            } catch let e as GlimpseError where e.kind == .notFound {
+                throw GlimpseError.badRequest(e.message)
+            }
+        }
+        return try await metadata.listImages(query, caller: caller, after: marker)
+    }
+
+    // MARK: writing metadata
+
+    public func create(_ body: [String: JSONValue], caller: Caller) async throws -> Image {
+        let now = Self.now()
+        let image = try ImageRules.newImage(from: body, caller: caller, id: UUID().uuidString.lowercased(), now: now)
+        try ImagePolicy.enforce(.addImage, caller: caller, image: image)
+        try await metadata.insertImage(image)
+        logger.info("created image \(image.id)")
+        return image
+    }
+
+    /// An image the caller may change: visible (else 404) and owned (else 403 for `action`).
+    func ownedImage(_ id: String, caller: Caller, for action: ImagePolicy.Action) async throws -> Image {
+        let image = try await visibleImage(id, caller: caller)
+        try ImagePolicy.enforce(action, caller: caller, image: image)
+        return image
+    }
+
+    public func update(_ id: String, patch: [ImageRules.PatchOperation], caller: Caller) async throws -> Image {
+        let image = try await ownedImage(id, caller: caller, for: .modifyImage)
+        let now = Self.now()
+        return try await metadata.updateImage(id: image.id) { current in
+            current = try ImageRules.apply(patch, to: current, caller: caller, now: now)
+        }
+    }
+
+    public func addTag(_ id: String, tag: String, caller: Caller) async throws {
+        guard tag.count <= 255 else { throw GlimpseError.badRequest("Tag is longer than 255 characters.") }
+        let image = try await ownedImage(id, caller: caller, for: .modifyImage)
+        let now = Self.now()
+        _ = try await metadata.updateImage(id: image.id) { current in
+            guard !current.tags.contains(tag) else { return }
+            guard current.tags.count < Image.maxTags else {
+                throw GlimpseError.tooLarge("Maximum number of tags exceeded: maximum \(Image.maxTags).")
+            }
+            current.tags.append(tag)
+            current.updatedAt = now
+        }
+    }
+
+    public func deleteTag(_ id: String, tag: String, caller: Caller) async throws {
+        let image = try await ownedImage(id, caller: caller, for: .modifyImage)
+        let now = Self.now()
+        _ = try await metadata.updateImage(id: image.id) { current in
+            guard let i = current.tags.firstIndex(of: tag) else { throw GlimpseError.notFound("Tag \(tag) not found") }
+            current.tags.remove(at: i)
+            current.updatedAt = now
+        }
+    }
+
+    /// Deletes the image and its data. Protected images are refused (403); the data goes for good.
+    public func delete(_ id: String, caller: Caller) async throws {
+        let image: Image
+        do {
+            image = try await ownedImage(id, caller: caller, for: .deleteImage)
+        } catch let e as GlimpseError where e.kind == .notFound {
+            throw GlimpseError.notFound("Failed to find image \(id) to delete")
+        }
+        guard try await metadata.deleteImage(id: image.id, onlyIf: { current in
+            if current.protected {
+                throw GlimpseError.forbidden("Image \(current.id) is protected and cannot be deleted.")
+            }
+        }) != nil else { throw GlimpseError.notFound("Failed to find image \(id) to delete") }
+        try await blobs.delete(key: image.id)
+        logger.info("deleted image \(image.id)")
+    }
+
+    public func deactivate(_ id: String, caller: Caller) async throws {
+        let image = try await ownedImage(id, caller: caller, for: .deactivate)
+        let now = Self.now()
+        _ = try await metadata.updateImage(id: image.id) { current in
+            switch current.status {
+            case .deactivated: return
+            case .active:
+                current.status = .deactivated
+                current.updatedAt = now
+            default:
+                throw GlimpseError.forbidden("Not allowed to deactivate image in status '\(current.status.rawValue)'")
+            }
+        }
+    }
+
+    public func reactivate(_ id: String, caller: Caller) async throws {
+        let image = try await ownedImage(id, caller: caller, for: .reactivate)
+        let now = Self.now()
+        _ = try await metadata.updateImage(id: image.id) { current in
+            switch current.status {
+            case .active: return
+            case .deactivated:
+                current.status = .active
+                current.updatedAt = now
+            default:
+                throw GlimpseError.forbidden("Not allowed to reactivate image in status '\(current.status.rawValue)'")
+            }
+        }
+    }
+
+    // MARK: data
+
+    /// Streams `body` into the image: queued → saving → active, or back to queued with nothing kept on any failure.
+    public func upload<Body: AsyncSequence & Sendable>(
+        _ id: String, body: Body, declaredSize: Int64?, caller: Caller
+    ) async throws -> Image where Body.Element == ByteBuffer {
+        let image = try await ownedImage(id, caller: caller, for: .uploadImage)
+        guard image.status == .queued else { throw image.status.transitionError(to: .saving) }
+        guard image.diskFormat != nil, image.containerFormat != nil else {
+            throw GlimpseError.badRequest("Properties disk_format, container_format must be set prior to saving data.")
+        }
+        var limit = limits.imageSizeCap
+        var limitMessage = "Image exceeds the storage quota: the image size cap is \(limits.imageSizeCap) bytes."
+        if let quota = limits.projectQuota, let owner = image.owner {
+            let remaining = max(0, quota - (try await metadata.storageUsed(byOwner: owner)))
+            if remaining < limit {
+                limit = remaining
+                limitMessage = "Denying attempt to upload image because it exceeds the quota: the project's remaining storage quota is \(remaining) bytes."
+            }
+        }
+        if let declaredSize, declaredSize > limit { throw GlimpseError.tooLarge(limitMessage) }
+
+        try await metadata.transition(id: image.id, from: [.queued], to: .saving)
+        let writer: any BlobWriter
+        let result: UploadPipeline.Result
+        do {
+            writer = try await blobs.makeWriter(key: image.id)
+            do {
+                result = try await pipeline.copy(body, into: writer, limit: limit, limitError: .tooLarge(limitMessage))
+                if let declaredSize, declaredSize != result.size {
+                    throw GlimpseError.badRequest(
+                        "The size of the uploaded data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
+                }
+                try await writer.commit()
+            } catch {
+                await writer.cancel()
+                throw error
+            }
+        } catch {
+            await restoreQueued(image.id, after: error)
+            throw Self.uploadError(error)
+        }
+
+        let virtualSize = DiskHeader.virtualSize(format: image.diskFormat, header: result.head, size: result.size)
+        do {
+            let active = try await metadata.transition(id: image.id, from: [.saving], to: .active) { current in
+                current.size = result.size
+                current.checksum = result.md5
+                current.osHashAlgo = "sha512"
+                current.osHashValue = result.sha512
+                current.virtualSize = virtualSize
+                current.updatedAt = Self.now()
+            }
+            logger.info("image \(image.id) active: \(result.size) bytes")
+            return active
+        } catch {
+            // The image was deleted (or changed) while its data streamed in: keep nothing.
+            try? await blobs.delete(key: image.id)
+            throw GlimpseError.gone("Image \(image.id) could not be found after upload. The image may have been deleted during the upload.")
+        }
+    }
+
+    func restoreQueued(_ id: String, after error: any Error) async {
+        logger.warning("upload of image \(id) failed, back to queued: \(error)")
+        do {
+            try await metadata.transition(id: id, from: [.saving], to: .queued)
+        } catch {
+            logger.debug("image \(id) not restored to queued: \(error)")
+        }
+    }
+
+    static func uploadError(_ error: any Error) -> any Error {
+        if error is GlimpseError { return error }
+        if error is CancellationError { return GlimpseError.badRequest("The upload was interrupted.") }
+        if error is FileError { return GlimpseError(.unavailable, "Error in store: the image data could not be written.") }
+        return GlimpseError.badRequest("The upload was interrupted: \(error)")
+    }
+
+    /// What a download returns: the image and, when it has data, the requested bytes.
+    public struct Download: Sendable {
+        public var image: Image
+        public var chunks: BlobChunks?
+        public var range: Range<Int64>?
+        public var totalSize: Int64
+    }
+
+    public func download(_ id: String, range: ByteRangeRequest?, caller: Caller) async throws -> Download {
+        let image = try await visibleImage(id, caller: caller)
+        let memberID: String? = image.visibility == .shared ? caller.projectID : nil
+        try ImagePolicy.enforce(.downloadImage, caller: caller, image: image, memberID: memberID)
+        if image.status == .deactivated, !caller.isAdmin {
+            throw GlimpseError.forbidden("The requested image has been deactivated. Image data download is prohibited.")
+        }
+        guard image.status.hasData, let size = image.size else {
+            return Download(image: image, chunks: nil, range: nil, totalSize: 0)
+        }
+        var r: Range<Int64>?
+        if let range {
+            guard let resolved = range.resolve(size: size) else {
+                throw GlimpseError(.rangeNotSatisfiable, "Requested range not satisfiable: the image has \(size) bytes.")
+            }
+            r = resolved
+        }
+        guard let chunks = try await blobs.read(key: image.id, range: r) else {
+            throw GlimpseError.notFound("Image data for \(image.id) could not be found.")
+        }
+        return Download(image: image, chunks: chunks, range: r, totalSize: size)
+    }
+
+    // MARK: members
+
+    public func addMember(_ id: String, member: String, caller: Caller) async throws -> ImageMember {
+        let image = try await ownedImage(id, caller: caller, for: .addMember)
+        guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
+        guard !member.isEmpty, member.count <= 255 else {
+            throw GlimpseError.badRequest("Member must be a project id of at most 255 characters.")
+        }
+        let now = Self.now()
+        let m = ImageMember(imageID: image.id, memberID: member, status: .pending, createdAt: now, updatedAt: now)
+        try await metadata.insertMember(m, limit: Image.maxMembers)
+        return m
+    }
+
+    public func members(_ id: String, caller: Caller) async throws -> [ImageMember] {
+        let image = try await visibleImage(id, caller: caller)
+        guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
+        if caller.isAdmin || caller.actsFor(image.owner) { return try await metadata.members(imageID: image.id) }
+        // A member sees only its own membership.
+        guard let p = caller.projectID, let own = try await metadata.member(imageID: image.id, memberID: p) else {
+            return []
+        }
+        try ImagePolicy.enforce(.getMembers, caller: caller, image: image, memberID: p)
+        return [own]
+    }
+
+    public func member(_ id: String, member: String, caller: Caller) async throws -> ImageMember {
+        let image = try await visibleImage(id, caller: caller)
+        guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
+        guard ImagePolicy.allows(.getMember, caller: caller, image: image, memberID: member),
+            let m = try await metadata.member(imageID: image.id, memberID: member)
+        else { throw GlimpseError.notFound("Member \(member) not found for image \(image.id)") }
+        return m
+    }
+
+    public func updateMember(_ id: String, member: String, status: MemberStatus, caller: Caller) async throws -> ImageMember {
+        let image = try await visibleImage(id, caller: caller)
+        guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
+        guard try await metadata.member(imageID: image.id, memberID: member) != nil else {
+            throw GlimpseError.notFound("Member \(member) not found for image \(image.id)")
+        }
+        try ImagePolicy.enforce(.modifyMember, caller: caller, image: image, memberID: member)
+        guard let m = try await metadata.updateMember(imageID: image.id, memberID: member, status: status, at: Self.now())
+        else { throw GlimpseError.notFound("Member \(member) not found for image \(image.id)") }
+        return m
+    }
+
+    public func deleteMember(_ id: String, member: String, caller: Caller) async throws {
+        let image = try await visibleImage(id, caller: caller)
+        guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
+        try ImagePolicy.enforce(.deleteMember, caller: caller, image: image, memberID: member)
+        guard try await metadata.deleteMember(imageID: image.id, memberID: member) else {
+            throw GlimpseError.notFound("Member \(member) not found for image \(image.id)")
+        }
+    }
+
+    // MARK: recovery
+
+    /// After a crash: uploads that were in flight go back to queued, half-written data is removed, and data
+    /// belonging to no image with data is collected.
+    public func recover() async throws {
+        for image in try await metadata.images(inStatus: .saving) {
+            try await metadata.transition(id: image.id, from: [.saving], to: .queued)
+            logger.notice("image \(image.id) was being uploaded when the server stopped; it is queued again")
+        }
+        let removed = try await blobs.removeIncomplete()
+        if removed > 0 { logger.notice("removed \(removed) incomplete upload(s)") }
+        let ids = try await metadata.allImageIDs()
+        for key in try await blobs.keys() {
+            let keep: Bool
+            if ids.contains(key), let image = try await metadata.image(id: key) { keep = image.status.hasData } else { keep = false }
+            if !keep {
+                try await blobs.delete(key: key)
+                logger.notice("removed data of image \(key), which has no image record with data")
+            }
+        }
+    }
+}
+
+/// A parsed `Range: bytes=...` header (one range; Glance serves no multipart ranges).
+public enum ByteRangeRequest: Sendable, Equatable {
+    case from(Int64, through: Int64?)
+    case suffix(Int64)
+
+    public static func parse(_ header: String) -> ByteRangeRequest? {
+        let h = header.trimmingCharacters(in: .whitespaces)
+        guard h.hasPrefix("bytes="), !h.contains(",") else { return nil }
+        let spec = h.dropFirst(6)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        let a = spec[..<dash], b = spec[spec.index(after: dash)...]
+        if a.isEmpty {
+            guard let n = Int64(b), n >= 0 else { return nil }
+            return .suffix(n)
+        }
+        guard let start = Int64(a), start >= 0 else { return nil }
+        if b.isEmpty { return .from(start, through: nil) }
+        guard let end = Int64(b), end >= start else { return nil }
+        return .from(start, through: end)
+    }
+
+    /// The byte range within an object of `size` bytes, or nil when unsatisfiable.
+    public func resolve(size: Int64) -> Range<Int64>? {
+        switch self {
+        case .from(let start, let end):
+            guard start < size else { return nil }
+            return start..<(min(end ?? (size - 1), size - 1) + 1)
+        case .suffix(let n):
+            guard n > 0, size > 0 else { return nil }
+            return max(0, size - n)..<size
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import GlimpseCore
+import GlimpseHTTP
+import GlimpseImageAPI
+import GlimpseStorage
+import Hummingbird
+import Logging
+
+/// Builds the Glimpse application: stores, recovery, routes and the listener.
+public enum GlimpseApplication {
+    public struct Stores: Sendable {
+        public var metadata: any MetadataStore
+        public var blobs: any BlobStore
+    }
+
+    /// Opens the embedded stores (SQLite + local files) under the data directory, creating it if needed.
+    public static func openEmbeddedStores(at directory: String) throws -> Stores {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let metadata = try SQLiteMetadataStore(path: directory + "/glimpse.sqlite")
+        let blobs = try FileBlobStore(root: directory + "/blobs")
+        return Stores(metadata: metadata, blobs: blobs)
+    }
+
+    public static func build(
+        _ config: GlimpseConfiguration, logger: Logger
+    ) async throws -> some ApplicationProtocol {
+        let stores = try openEmbeddedStores(at: config.dataDirectory)
+        let images = ImageService(metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, logger: logger)
+        try await images.recover()
+
+        let authenticator: any Authenticator
+        switch config.auth {
+        case .none:
+            logger.warning("--auth none: X-User-Id, X-Project-Id and X-Roles headers are trusted as given. For development only; never expose this listener.")
+            authenticator = TrustedHeaderAuthenticator()
+        }
+
+        let router = Router(context: GlimpseRequestContext.self)
+        router.add(middleware: RequestLoggingMiddleware())
+        router.add(middleware: OpenStackErrorMiddleware())
+        VersionsController(publicURL: config.publicURL).addRoutes(to: router)
+        let v2 = router.group("v2").add(middleware: AuthenticationMiddleware(authenticator))
+        ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)
+        SchemasController().addRoutes(to: v2)
+
+        logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
+        logger.notice("data directory: \(config.dataDirectory)")
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            logger: logger)
+    }
+}

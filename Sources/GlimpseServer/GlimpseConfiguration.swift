@@ -1,0 +1,42 @@
+// GlimpseServer owns configuration and wiring: it opens the stores, recovers from crashes, builds the one HTTP
+// listener that serves the Image API at `/`, Identity at `/identity` and Compute at `/compute`, and runs it.
+
+import Foundation
+import GlimpseImageAPI
+
+/// Everything `glimpse serve` can be told.
+public struct GlimpseConfiguration: Sendable {
+    public enum AuthMode: String, Sendable, CaseIterable {
+        /// Development only: trust X-User-Id / X-Project-Id / X-Roles headers.
+        case none
+    }
+
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    /// The URL clients reach this listener at; version documents and `Location` headers are built from it.
+    public var publicURL: String
+    public var auth: AuthMode
+    public var limits: ImageLimits
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,
+        auth: AuthMode = .none, limits: ImageLimits = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory ?? Self.defaultDataDirectory()
+        let base = publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        self.publicURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.auth = auth
+        self.limits = limits
+    }
+
+    /// `$XDG_DATA_HOME/glimpse`, else `~/.local/share/glimpse`.
+    public static func defaultDataDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/glimpse" }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/share/glimpse"
+    }
+}

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// Image bytes, addressed by key. Writes stream into an object that becomes visible only on `commit`;
+/// reads stream back, optionally a byte range. Nothing is ever held whole in memory.
+public protocol BlobStore: Sendable {
+    func makeWriter(key: String) async throws -> any BlobWriter
+    /// The object's bytes in `range` (whole object when nil), or nil when the key does not exist.
+    func read(key: String, range: Range<Int64>?) async throws -> BlobChunks?
+    func size(key: String) async throws -> Int64?
+    /// Removes the object; no error if it does not exist.
+    func delete(key: String) async throws
+    func keys() async throws -> [String]
+    /// Removes half-written objects left by a crash; returns how many.
+    func removeIncomplete() async throws -> Int
+    /// Bytes the object actually occupies in the backend (holes and sharing make it smaller than its size).
+    func allocatedBytes(key: String) async throws -> Int64?
+}
+
+/// A write in progress. Exactly one of `commit` or `cancel` ends it.
+public protocol BlobWriter: Sendable {
+    func write(_ buffer: ByteBuffer) async throws
+    func commit() async throws
+    func cancel() async
+}
+
+/// A pull-based stream of an object's bytes: each `next()` reads one chunk, so a slow client slows the reads.
+public struct BlobChunks: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let source: any BlobChunkSource
+
+    public init(source: any BlobChunkSource) { self.source = source }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let source: any BlobChunkSource
+        public mutating func next() async throws -> ByteBuffer? { try await source.nextChunk() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: source) }
+}
+
+/// The backend side of `BlobChunks`. Backends release resources when the source is deallocated.
+public protocol BlobChunkSource: AnyObject, Sendable {
+    func nextChunk() async throws -> ByteBuffer?
+}

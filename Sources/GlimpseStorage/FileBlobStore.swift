@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOPosix
+
+/// `BlobStore` on the local filesystem. A write goes to `incoming/<random>`, is fsynced and renamed into
+/// `objects/<key>` on commit, so a crash never exposes a partial object. Runs of zero bytes are left as holes.
+public final class FileBlobStore: BlobStore {
+    public let root: String
+    let objects: String
+    let incoming: String
+    let pool: NIOThreadPool
+    static let readChunk = 1 << 20
+
+    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.root = root
+        self.objects = root + "/objects"
+        self.incoming = root + "/incoming"
+        self.pool = threadPool
+        for dir in [root, objects, incoming] { try Self.makeDirectory(dir) }
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o700) != 0, errno != EEXIST {
+            throw FileError(op: "mkdir", path: path, code: errno)
+        }
+    }
+
+    func path(for key: String) throws -> String {
+        guard !key.isEmpty, !key.contains("/"), !key.hasPrefix(".") else {
+            throw FileError(op: "key", path: key, code: EINVAL)
+        }
+        return objects + "/" + key
+    }
+
+    public func makeWriter(key: String) async throws -> any BlobWriter {
+        let final = try path(for: key)
+        let temp = incoming + "/" + key + "." + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let fd = try await pool.runIfActive {
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw FileError(op: "open", path: temp, code: errno) }
+            return fd
+        }
+        return FileBlobWriter(fd: fd, tempPath: temp, finalPath: final, directory: objects, pool: pool)
+    }
+
+    public func read(key: String, range: Range<Int64>?) async throws -> BlobChunks? {
+        let p = try path(for: key)
+        let fd: Int32? = try await pool.runIfActive {
+            let fd = open(p, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { return nil }
+                throw FileError(op: "open", path: p, code: errno)
+            }
+            return fd
+        }
+        guard let fd else { return nil }
+        let size = Int64(try Self.fileStatus(fd: fd).st_size)
+        let r = range ?? 0..<size
+        return BlobChunks(source: FileChunkSource(fd: fd, range: r.clamped(to: 0..<size), pool: pool))
+    }
+
+    static func fileStatus(fd: Int32) throws -> Glibc.stat {
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { throw FileError(op: "fstat", path: "fd", code: errno) }
+        return st
+    }
+
+    func statPath(_ p: String) -> Glibc.stat? {
+        var st = Glibc.stat()
+        return lstat(p, &st) == 0 ? st : nil
+    }
+
+    public func size(key: String) async throws -> Int64? {
+        let p = try path(for: key)
+        return statPath(p).map { Int64($0.st_size) }
+    }
+
+    public func allocatedBytes(key: String) async throws -> Int64? {
+        let p = try path(for: key)
+        return statPath(p).map { Int64($0.st_blocks) * 512 }
+    }
+
+    public func delete(key: String) async throws {
+        let p = try path(for: key)
+        try await pool.runIfActive {
+            if unlink(p) != 0, errno != ENOENT { throw FileError(op: "unlink", path: p, code: errno) }
+        }
+    }
+
+    public func keys() async throws -> [String] { Self.list(objects) }
+
+    public func removeIncomplete() async throws -> Int {
+        let names = Self.list(incoming)
+        for name in names { unlink(incoming + "/" + name) }
+        return names.count
+    }
+
+    static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+}
+
+/// A POSIX failure with the operation and path, for logs.
+public struct FileError: Error, CustomStringConvertible {
+    public var op: String
+    public var path: String
+    public var code: Int32
+    public var description: String { "\(op) \(path): \(String(cString: strerror(code)))" }
+}
+
+final class FileBlobWriter: BlobWriter, @unchecked Sendable {
+    // Mutable state is touched by one caller at a time: a writer is driven sequentially by its upload.
+    private var fd: Int32
+    private var offset: Int64 = 0
+    private let tempPath: String
+    private let finalPath: String
+    private let directory: String
+    private let pool: NIOThreadPool
+    static let block = 64 * 1024
+
+    init(fd: Int32, tempPath: String, finalPath: String, directory: String, pool: NIOThreadPool) {
+        self.fd = fd
+        self.tempPath = tempPath
+        self.finalPath = finalPath
+        self.directory = directory
+        self.pool = pool
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(tempPath)
+        }
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        let start = offset
+        offset += Int64(buffer.readableBytes)
+        let fd = self.fd
+        try await pool.runIfActive {
+            try buffer.withUnsafeReadableBytes { raw in
+                try Self.writeSkippingZeroBlocks(fd: fd, bytes: raw, at: start)
+            }
+        }
+    }
+
+    /// Writes `bytes` at `offset`, leaving whole zero blocks as holes (the file is extended on commit).
+    static func writeSkippingZeroBlocks(fd: Int32, bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var pos = 0
+        while pos < bytes.count {
+            // Find a run of non-zero blocks and write it in one call.
+            var end = pos
+            while end < bytes.count {
+                let n = min(block, bytes.count - end)
+                if n == block, isZero(UnsafeRawBufferPointer(rebasing: bytes[end..<(end + n)])) { break }
+                end += n
+            }
+            if end > pos {
+                try pwriteAll(fd: fd, UnsafeRawBufferPointer(rebasing: bytes[pos..<end]), at: offset + Int64(pos))
+                pos = end
+            } else {
+                pos += block
+            }
+        }
+    }
+
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let words = bytes.count / 8
+        let p = bytes.baseAddress!
+        var acc: UInt64 = 0
+        var i = 0
+        while i < words {
+            acc |= p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+            if i & 255 == 255, acc != 0 { return false }
+            i += 1
+        }
+        for j in (words * 8)..<bytes.count { acc |= UInt64(bytes[j]) }
+        return acc == 0
+    }
+
+    static func pwriteAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + Int64(done)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(op: "write", path: "blob", code: errno)
+            }
+            done += n
+        }
+    }
+
+    func commit() async throws {
+        let (fd, size, temp, final, dir) = (self.fd, offset, tempPath, finalPath, directory)
+        try await pool.runIfActive {
+            guard ftruncate(fd, off_t(size)) == 0 else { throw FileError(op: "ftruncate", path: temp, code: errno) }
+            guard fsync(fd) == 0 else { throw FileError(op: "fsync", path: temp, code: errno) }
+            guard rename(temp, final) == 0 else { throw FileError(op: "rename", path: final, code: errno) }
+            let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 {
+                fsync(dfd)
+                close(dfd)
+            }
+        }
+        close(fd)
+        self.fd = -1
+    }
+
+    func cancel() async {
+        guard fd >= 0 else { return }
+        close(fd)
+        unlink(tempPath)
+        fd = -1
+    }
+}
+
+final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
+    // `position` is advanced by one consumer at a time (an async iterator is not shared).
+    private let fd: Int32
+    private var position: Int64
+    private let end: Int64
+    private let pool: NIOThreadPool
+
+    init(fd: Int32, range: Range<Int64>, pool: NIOThreadPool) {
+        self.fd = fd
+        self.position = range.lowerBound
+        self.end = range.upperBound
+        self.pool = pool
+    }
+
+    deinit { close(fd) }
+
+    func nextChunk() async throws -> ByteBuffer? {
+        guard position < end else { return nil }
+        let count = Int(min(Int64(FileBlobStore.readChunk), end - position))
+        let (fd, at) = (self.fd, position)
+        let buffer = try await pool.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                var done = 0
+                while done < count {
+                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(at + Int64(done)))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileError(op: "read", path: "blob", code: errno)
+                    }
+                    if n == 0 { break }
+                    done += n
+                }
+                return done
+            }
+            return buffer
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        position += Int64(buffer.readableBytes)
+        return buffer
+    }
+}

@@ -1,0 +1,45 @@
+// GlimpseStorage owns persistence: the `MetadataStore` (image records, members) and `BlobStore` (image bytes)
+// seams, and their backends. Every backend must pass the shared contract tests in GlimpseStorageTests.
+
+import GlimpseCore
+
+/// Durable image metadata. Every mutation is one transaction; `updateImage` is the compare-and-set primitive:
+/// its body sees the current record and may throw to abort, so status changes can never race.
+public protocol MetadataStore: Sendable {
+    /// Inserts a new image; 409 if the id exists.
+    func insertImage(_ image: Image) async throws
+    func image(id: String) async throws -> Image?
+    /// Reads, modifies and writes one image atomically. Throws 404 if it does not exist.
+    func updateImage(id: String, _ body: @Sendable (inout Image) throws -> Void) async throws -> Image
+    /// Removes an image with its properties, tags and members. Returns false if it did not exist.
+    /// `onlyIf` runs inside the transaction and may throw to refuse (e.g. protected images).
+    func deleteImage(id: String, onlyIf check: @Sendable (Image) throws -> Void) async throws -> Image?
+    /// One page of images visible to `caller`, already filtered, sorted and cut after `marker`.
+    func listImages(_ query: ImageListQuery, caller: Caller, after marker: Image?) async throws -> [Image]
+    func images(inStatus status: ImageStatus) async throws -> [Image]
+    /// Bytes of stored data owned by `owner` (active, deactivated and uploading images), for quotas.
+    func storageUsed(byOwner owner: String) async throws -> Int64
+    func allImageIDs() async throws -> Set<String>
+
+    func member(imageID: String, memberID: String) async throws -> ImageMember?
+    func members(imageID: String) async throws -> [ImageMember]
+    /// Adds a member; 409 when it exists, 413 when the image already has `limit` members.
+    func insertMember(_ member: ImageMember, limit: Int) async throws
+    func updateMember(imageID: String, memberID: String, status: MemberStatus, at: Timestamp) async throws -> ImageMember?
+    func deleteMember(imageID: String, memberID: String) async throws -> Bool
+}
+
+extension MetadataStore {
+    /// Compare-and-set on status: moves `id` from one of `from` to `to`, applying `update` in the same transaction.
+    @discardableResult
+    public func transition(
+        id: String, from: Set<ImageStatus>, to: ImageStatus,
+        update: @escaping @Sendable (inout Image) throws -> Void = { _ in }
+    ) async throws -> Image {
+        try await updateImage(id: id) { image in
+            guard from.contains(image.status) else { throw image.status.transitionError(to: to) }
+            image.status = to
+            try update(&image)
+        }
+    }
+}
