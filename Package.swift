@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -63,6 +64,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -83,6 +85,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GlimpseCompute",
+            dependencies: [
+                "GlimpseCore",
+                "GlimpseStorage",
+                "GlimpseHTTP",
+                "GlimpseImageAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GlimpseServer",
             dependencies: [
                 "GlimpseCore",
@@ -90,6 +108,7 @@ let package = Package(
                 "GlimpseImageAPI",
                 "GlimpseHTTP",
                 "GlimpseIdentity",
+                "GlimpseCompute",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,6 +126,22 @@ let package = Package(
         ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
         .testTarget(name: "GlimpseStorageTests", dependencies: ["GlimpseStorage"], swiftSettings: strict),
+        .testTarget(
+            name: "GlimpseIdentityTests",
+            dependencies: [
+                "GlimpseIdentity", "GlimpseServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GlimpseComputeTests",
+            dependencies: [
+                "GlimpseCompute", "GlimpseServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GlimpseImageAPITests",
             dependencies: [

@@ -28,16 +28,12 @@ public enum GlimpseApplication {
         let images = ImageService(metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, logger: logger)
         try await images.recover()
 
-        let authenticator: any Authenticator
-        switch config.auth {
-        case .none:
-            logger.warning("--auth none: X-User-Id, X-Project-Id and X-Roles headers are trusted as given. For development only; never expose this listener.")
-            authenticator = TrustedHeaderAuthenticator()
-        }
-
         let router = Router(context: GlimpseRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: OpenStackErrorMiddleware())
+        let authenticator = try await IdentityWiring.mount(on: router, config: config, logger: logger)
+        try await ComputeWiring.mount(
+            on: router, images: images, authenticator: authenticator, config: config, logger: logger)
         VersionsController(publicURL: config.publicURL).addRoutes(to: router)
         let v2 = router.group("v2").add(middleware: AuthenticationMiddleware(authenticator))
         ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)

@@ -18,11 +18,14 @@ public struct GlimpseConfiguration: Sendable {
     public var publicURL: String
     public var auth: AuthMode
     public var limits: ImageLimits
+    /// Disk format of server snapshots (`qemu-img convert -O`): qcow2 (default) or raw.
+    public var snapshotFormat: String
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,
-        auth: AuthMode = .none, limits: ImageLimits = .init()
+        auth: AuthMode = .none, limits: ImageLimits = .init(), snapshotFormat: String = "qcow2"
     ) {
+        self.snapshotFormat = snapshotFormat
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory ?? Self.defaultDataDirectory()

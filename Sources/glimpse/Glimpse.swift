@@ -28,6 +28,7 @@ struct Serve: AsyncParsableCommand {
     var auth: GlimpseConfiguration.AuthMode = .none
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
+    @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func run() async throws {
@@ -40,7 +41,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "glimpse")
         let config = GlimpseConfiguration(
             host: host, port: port, dataDirectory: dataDir, publicURL: publicURL, auth: auth,
-            limits: ImageLimits(imageSizeCap: imageSizeCap, projectQuota: projectQuota))
+            limits: ImageLimits(imageSizeCap: imageSizeCap, projectQuota: projectQuota),
+            snapshotFormat: snapshotFormat)
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.runService()
     }
