@@ -125,7 +125,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
-        .testTarget(name: "GlimpseStorageTests", dependencies: ["GlimpseStorage"], swiftSettings: strict),
+        .testTarget(
+            name: "GlimpseStorageTests",
+            dependencies: ["GlimpseStorage", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GlimpseIdentityTests",
             dependencies: [
