@@ -142,7 +142,11 @@ crash_round() {
     # Earlier rounds' images are active and own exactly one blob each: allow as many files.
     local n_left n_allowed=${#UPLOADED_IDS[@]}
     n_left="$(printf '%s' "$left" | grep -c . || true)"
-    if ((n_left <= n_allowed)); then
+    local named_after_crashed
+    named_after_crashed="$(printf '%s' "$left" | grep -F "$id" || true)"
+    if [[ -n "$named_after_crashed" ]]; then
+        fail "[$mode] a file named after the crashed image is left after restart: $(printf '%s' "$named_after_crashed" | tr '\n' ';') (all data files: $(printf '%s' "$left" | tr '\n' ';'))"
+    elif ((n_left <= n_allowed)); then
         pass "[$mode] no partial upload data left in the data dir ($n_left data file(s) for $n_allowed active image(s))"
     else
         fail "[$mode] partial upload data left after restart: $n_left non-database file(s) for $n_allowed active image(s): $(printf '%s' "$left" | tr '\n' ';')"

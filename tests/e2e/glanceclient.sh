@@ -98,6 +98,17 @@ EOF
 # api_image ID: GET /v2/images/ID as the default identity into HTTP_BODY.
 api_image() { http GET "/v2/images/$1" -H 'Accept: application/json'; }
 
+# ------------------------------------------------------------------ what the CLI reads first
+step "schemas the CLI validates against"
+for schema in image member; do
+    http GET "/v2/schemas/$schema"
+    check_status "GET /v2/schemas/$schema" 200
+    check_eq "GET /v2/schemas/$schema: body is valid JSON (name)" "$schema" "$(json_get "$HTTP_BODY" 'j["name"]')"
+done
+http GET /v2/schemas/image
+check_eq "image schema: visibility enum" '["community", "private", "public", "shared"]' \
+    "$(json_get "$HTTP_BODY" 'sorted(j["properties"]["visibility"]["enum"])')"
+
 DATA="$WORK/data.bin"
 head -c $((3 * 1024 * 1024 + 12345)) /dev/urandom >"$DATA"
 DATA_SIZE="$(stat -c %s "$DATA")"
@@ -307,6 +318,14 @@ if g_ok "image-delete" image-delete "$IMAGE_ID"; then
     g image-show "$IMAGE_ID"
     if [[ "$G_RC" != 0 ]]; then
         pass "image-show of the deleted image fails (exit $G_RC: $(head -c 200 "$ERR" | tr '\n' ' '))"
+        # Against Glance the CLI prints "HTTP 404 Not Found: No image found with ID ...". glanceclient
+        # reads a JSON error body only in the nested {"<kind>": {"message": ...}} form, and HTML or
+        # plain text otherwise (webob answers Accept: */* with HTML).
+        if grep -Eqi '404|not found' "$ERR"; then
+            pass "image-show of the deleted image reports not found ($(head -c 200 "$ERR" | tr '\n' ' '))"
+        else
+            fail "image-show of the deleted image: the CLI's message does not say 404/not found: '$(head -c 300 "$ERR" | tr '\n' ' ')' (server answer to the same GET with Accept: */*: $(curl -s -i -H 'Accept: */*' "$GLIMPSE_URL/v2/images/$IMAGE_ID" | tr -d '\r' | grep -i '^content-type' | head -n1))"
+        fi
     else
         fail "image-show of the deleted image succeeded: $(head -c 400 "$OUT" | tr '\n' ' ')"
     fi
