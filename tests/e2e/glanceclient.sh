@@ -13,7 +13,7 @@
 # ------------------------------------------------------------------ setup
 step "setup"
 require_glimpse
-ensure_venv "$GLANCECLIENT_SPEC"
+ensure_venv "$GLANCECLIENT_SPEC" || fatal "could not set up the client venv ($E2E_VENV)"
 GLANCE="$E2E_VENV/bin/glance"
 log "$("$GLANCE" --version 2>&1 | head -n1) at $GLANCE"
 

@@ -19,12 +19,13 @@
 #   GLIMPSE_BIN        use this binary instead of building one
 #   E2E_KEEP=1         keep temp dirs (for debugging)
 #   E2E_START_TIMEOUT  seconds to wait for /versions (default 60)
+#   E2E_VENV           where the client venv lives (default tests/e2e/.venv)
 
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
-E2E_VENV="$E2E_DIR/.venv"
+E2E_VENV="${E2E_VENV:-$E2E_DIR/.venv}"
 
 # Pinned client versions.
 GLANCECLIENT_SPEC="python-glanceclient==4.13.0"
@@ -330,26 +331,35 @@ sha512_of() { sha512sum "$1" | cut -d' ' -f1; }
 # not installed yet. Prints nothing on the happy path after the first time.
 ensure_venv() {
     local py="$E2E_VENV/bin/python"
-    if [[ ! -x "$py" ]]; then
+    if [[ ! -x "$py" ]] || ! "$py" -m pip --version >/dev/null 2>&1; then
+        rm -rf "$E2E_VENV"
         log "creating $E2E_VENV"
-        if ! python3 -m venv "$E2E_VENV" >/dev/null 2>&1; then
-            # Debian's python3 without python3-venv has no ensurepip: fall back to virtualenv.
+        if ! python3 -m venv "$E2E_VENV" >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+            # Debian's python3 has no ensurepip without python3-venv.
             rm -rf "$E2E_VENV"
-            log "python3 -m venv failed; trying virtualenv"
-            python3 -m pip install --quiet --user virtualenv >&2 ||
-                python3 -m pip install --quiet --break-system-packages --user virtualenv >&2
-            python3 -m virtualenv --quiet "$E2E_VENV" >&2
+            log "python3 -m venv failed; apt-get install python3-venv"
+            { DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv ||
+                { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; }; } >&2 || true
+            python3 -m venv "$E2E_VENV" >/dev/null 2>&1 || true
         fi
-        "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
+        if [[ ! -x "$py" ]] || ! "$py" -m pip --version >/dev/null 2>&1; then
+            # Still no venv with pip: fall back to virtualenv.
+            rm -rf "$E2E_VENV"
+            log "python3 -m venv gave no working venv; trying virtualenv"
+            python3 -m pip install --quiet --user virtualenv >&2 ||
+                python3 -m pip install --quiet --break-system-packages --user virtualenv >&2 || return 1
+            python3 -m virtualenv --quiet "$E2E_VENV" >&2 || return 1
+        fi
+        rm -f "$E2E_VENV/.e2e-installed"
     fi
     local marker="$E2E_VENV/.e2e-installed" spec missing=()
-    touch "$marker"
+    touch "$marker" || return 1
     for spec in "$@"; do
         grep -qxF "$spec" "$marker" || missing+=("$spec")
     done
     if ((${#missing[@]} > 0)); then
         log "pip install ${missing[*]} into $E2E_VENV"
-        "$py" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
+        "$py" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2 || return 1
         printf '%s\n' "${missing[@]}" >>"$marker"
     fi
 }

@@ -14,7 +14,7 @@
 
 step "setup"
 require_glimpse
-ensure_venv "$GLANCECLIENT_SPEC" "$OPENSTACKCLIENT_SPEC"
+ensure_venv "$GLANCECLIENT_SPEC" "$OPENSTACKCLIENT_SPEC" || fatal "could not set up the client venv ($E2E_VENV)"
 OSC="$E2E_VENV/bin/openstack"
 log "$("$OSC" --version 2>&1 | head -n1) at $OSC"
 
