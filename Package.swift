@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "GlimpseCore",
                 "GlimpseHTTP",
+                "GlimpseStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -76,6 +77,7 @@ let package = Package(
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

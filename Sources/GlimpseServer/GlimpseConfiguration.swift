@@ -9,6 +9,10 @@ public struct GlimpseConfiguration: Sendable {
     public enum AuthMode: String, Sendable, CaseIterable {
         /// Development only: trust X-User-Id / X-Project-Id / X-Roles headers.
         case none
+        /// Glimpse's own Identity API v3 subset at `/identity` issues and validates the tokens (the default of `glimpse serve`).
+        case builtin
+        /// Tokens are validated against an external Keystone (`--keystone-url`).
+        case keystone
     }
 
     public var host: String
@@ -18,8 +22,12 @@ public struct GlimpseConfiguration: Sendable {
     public var publicURL: String
     public var auth: AuthMode
     public var limits: ImageLimits
+    /// Image import methods and `web-download` filtering.
+    public var imports: ImportOptions = .init()
     /// Disk format of server snapshots (`qemu-img convert -O`): qcow2 (default) or raw.
     public var snapshotFormat: String
+    /// Built-in identity and external Keystone settings (see IdentityWiring.swift).
+    public var identity: IdentitySettings = .init()
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,

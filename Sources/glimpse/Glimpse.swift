@@ -24,8 +24,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where metadata and image data live (default: $XDG_DATA_HOME/glimpse or ~/.local/share/glimpse).")
     var dataDir: String?
     @Option(help: "The URL clients use to reach this listener (default: http://HOST:PORT).") var publicURL: String?
-    @Option(help: "How requests are authenticated: none (development only: trusted X-User-Id/X-Project-Id/X-Roles headers).")
-    var auth: GlimpseConfiguration.AuthMode = .none
+    @Option(help: """
+        How requests are authenticated: builtin (default: Glimpse's own Identity API v3 at /identity; the admin \
+        password comes from env GLIMPSE_ADMIN_PASSWORD or is generated, and DATA_DIR/openrc is written), \
+        keystone (validate tokens against --keystone-url), or none (DEVELOPMENT ONLY: trusts \
+        X-User-Id/X-Project-Id/X-Roles headers, no authentication at all).
+        """)
+    var auth: GlimpseConfiguration.AuthMode = .builtin
+    @Option(help: "Lifetime of tokens the built-in identity issues, in seconds.") var tokenExpiration = 3600
+    @Option(help: "--auth keystone: Keystone's URL, e.g. http://127.0.0.1:5000 (or env GLIMPSE_KEYSTONE_URL).")
+    var keystoneURL: String?
+    @Option(help: "--auth keystone: service user that validates tokens (or env GLIMPSE_KEYSTONE_USER).")
+    var keystoneUser: String?
+    @Option(help: "--auth keystone: its password (prefer env GLIMPSE_KEYSTONE_PASSWORD: arguments are visible to ps).")
+    var keystonePassword: String?
+    @Option(help: "--auth keystone: its project (or env GLIMPSE_KEYSTONE_PROJECT).") var keystoneProject: String?
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
@@ -39,10 +52,15 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "glimpse")
-        let config = GlimpseConfiguration(
+        var config = GlimpseConfiguration(
             host: host, port: port, dataDirectory: dataDir, publicURL: publicURL, auth: auth,
             limits: ImageLimits(imageSizeCap: imageSizeCap, projectQuota: projectQuota),
             snapshotFormat: snapshotFormat)
+        config.identity.tokenExpiration = tokenExpiration
+        config.identity.keystoneURL = keystoneURL
+        config.identity.keystoneUser = keystoneUser
+        config.identity.keystonePassword = keystonePassword
+        config.identity.keystoneProject = keystoneProject
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.runService()
     }

@@ -1,1 +1,0 @@
-// GlimpseIdentity owns the Identity API v3 subset under /identity: users, projects, roles, tokens, catalog.

@@ -1,0 +1,229 @@
+import Crypto
+import Foundation
+import GlimpseCore
+import GlimpseHTTP
+import GlimpseStorage
+
+/// The service catalog Glimpse advertises: identity, image and compute on the one listener, in one region.
+public struct ServiceCatalog: Sendable {
+    public struct Service: Sendable {
+        public var id: String
+        public var type: String
+        public var name: String
+        public var url: String
+    }
+
+    public let services: [Service]
+    public let region: String
+    public static let interfaces = ["public", "internal", "admin"]
+
+    public init(publicURL: String, region: String = "RegionOne") {
+        self.region = region
+        func svc(_ type: String, _ name: String, _ url: String) -> Service {
+            Service(id: Self.stableID("service-\(type)"), type: type, name: name, url: url)
+        }
+        services = [
+            svc("identity", "keystone", publicURL + "/identity"),
+            svc("image", "glance", publicURL),
+            svc("compute", "nova", publicURL + "/compute/v2.1"),
+        ]
+    }
+
+    public static func stableID(_ seed: String) -> String {
+        SHA256.hash(data: Array("glimpse-\(seed)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func endpointID(_ service: Service, _ interface: String) -> String {
+        stableID("endpoint-\(service.type)-\(interface)")
+    }
+}
+
+/// Keystone's timestamps: `2026-11-23T09:10:49.000000Z`.
+func keystoneTime(_ t: Timestamp) -> String {
+    let s = t.iso8601
+    return String(s.dropLast()) + ".000000Z"
+}
+
+extension JSONWriter {
+    /// Any JSON value (doubles that are not whole numbers are written as strings: JSONWriter writes integers only).
+    mutating func identityValue(_ v: JSONValue) {
+        switch v {
+        case .null: null()
+        case .bool(let b): value(b)
+        case .int(let i): value(i)
+        case .double(let d):
+            if d.rounded() == d, abs(d) < 9e15 { value(Int64(d)) } else { value(String(d)) }
+        case .string(let s): value(s)
+        case .array(let a): array { w in for e in a { w.identityValue(e) } }
+        case .object(let o):
+            object { w in
+                for k in o.keys.sorted() {
+                    w.key(k)
+                    w.identityValue(o[k]!)
+                }
+            }
+        }
+    }
+
+    mutating func links(self url: String) {
+        field("links", object: { $0.field("self", url) })
+    }
+
+    mutating func listLinks(_ url: String) {
+        field("links", object: { l in
+            l.field("self", url)
+            l.key("previous")
+            l.null()
+            l.key("next")
+            l.null()
+        })
+    }
+}
+
+enum IdentityJSON {
+    static func extras(_ json: String) -> [String: JSONValue] {
+        guard let data = json.data(using: .utf8),
+            case .object(let o) = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return [:] }
+        return o
+    }
+
+    static func encode(_ o: [String: JSONValue]) -> String {
+        var w = JSONWriter()
+        w.identityValue(.object(o))
+        return String(buffer: w.buffer)
+    }
+
+    static func domain(_ d: IdentityDomain, into w: inout JSONWriter, base: String) {
+        w.object { o in
+            o.field("id", d.id)
+            o.field("name", d.name)
+            o.field("description", d.description)
+            o.field("enabled", d.enabled)
+            o.field("tags", array: { _ in })
+            o.field("options", object: { _ in })
+            o.links(self: "\(base)/domains/\(d.id)")
+        }
+    }
+
+    static func project(_ p: IdentityProject, into w: inout JSONWriter, base: String) {
+        w.object { o in
+            let extra = extras(p.extraJSON)
+            for k in extra.keys.sorted() {
+                o.key(k)
+                o.identityValue(extra[k]!)
+            }
+            o.field("id", p.id)
+            o.field("name", p.name)
+            o.field("domain_id", p.domainID)
+            o.field("description", p.description)
+            o.field("enabled", p.enabled)
+            o.field("parent_id", p.domainID)
+            o.field("is_domain", false)
+            o.field("tags", array: { _ in })
+            o.field("options", object: { _ in })
+            o.links(self: "\(base)/projects/\(p.id)")
+        }
+    }
+
+    static func user(_ u: IdentityUser, into w: inout JSONWriter, base: String) {
+        w.object { o in
+            let extra = extras(u.extraJSON)
+            for k in extra.keys.sorted() {
+                o.key(k)
+                o.identityValue(extra[k]!)
+            }
+            o.field("id", u.id)
+            o.field("name", u.name)
+            o.field("domain_id", u.domainID)
+            o.field("enabled", u.enabled)
+            if let d = u.defaultProjectID { o.field("default_project_id", d) }
+            o.key("password_expires_at")
+            o.null()
+            o.field("options", object: { _ in })
+            o.links(self: "\(base)/users/\(u.id)")
+        }
+    }
+
+    static func role(_ r: IdentityRole, into w: inout JSONWriter, base: String) {
+        w.object { o in
+            o.field("id", r.id)
+            o.field("name", r.name)
+            o.key("domain_id")
+            o.null()
+            o.field("description", r.description)
+            o.field("options", object: { _ in })
+            o.links(self: "\(base)/roles/\(r.id)")
+        }
+    }
+
+    static func catalog(_ c: ServiceCatalog, into w: inout JSONWriter) {
+        w.array { a in
+            for s in c.services {
+                a.object { o in
+                    o.field("endpoints", array: { e in
+                        for i in ServiceCatalog.interfaces {
+                            e.object { ep in
+                                ep.field("id", ServiceCatalog.endpointID(s, i))
+                                ep.field("interface", i)
+                                ep.field("region_id", c.region)
+                                ep.field("url", s.url)
+                                ep.field("region", c.region)
+                            }
+                        }
+                    })
+                    o.field("id", s.id)
+                    o.field("type", s.type)
+                    o.field("name", s.name)
+                }
+            }
+        }
+    }
+
+    /// The `{"token": {...}}` body of issue and validate, in Keystone's key order.
+    static func token(_ c: AuthContext, catalog: ServiceCatalog?) -> JSONWriter {
+        var w = JSONWriter(capacity: 2048)
+        w.object { root in
+            root.field("token", object: { t in
+                t.field("methods", array: { a in for m in c.token.methods { a.value(m) } })
+                t.field("user", object: { u in
+                    u.field("domain", object: { d in
+                        d.field("id", c.userDomain.id)
+                        d.field("name", c.userDomain.name)
+                    })
+                    u.field("id", c.user.id)
+                    u.field("name", c.user.name)
+                    u.key("password_expires_at")
+                    u.null()
+                })
+                t.field("audit_ids", array: { a in for id in c.auditIDs { a.value(id) } })
+                t.field("expires_at", keystoneTime(c.token.expiresAt))
+                t.field("issued_at", keystoneTime(c.token.issuedAt))
+                if let p = c.project {
+                    t.field("project", object: { po in
+                        po.field("domain", object: { d in
+                            d.field("id", c.projectDomain?.id ?? p.domainID)
+                            d.field("name", c.projectDomain?.name ?? p.domainID)
+                        })
+                        po.field("id", p.id)
+                        po.field("name", p.name)
+                    })
+                    t.field("is_domain", false)
+                    t.field("roles", array: { a in
+                        for r in c.roles {
+                            a.object { ro in
+                                ro.field("id", r.id)
+                                ro.field("name", r.name)
+                            }
+                        }
+                    })
+                    if let catalog {
+                        t.key("catalog")
+                        Self.catalog(catalog, into: &t)
+                    }
+                }
+            })
+        }
+        return w
+    }
+}
