@@ -1,0 +1,88 @@
+# conformance/lib/glimpse.sh -- sourced by conformance/run for `--target glimpse` (the default).
+#
+# Builds Glimpse from the repository (`swift build --product glimpse`, the shared .build) and starts
+# `glimpse serve` on a free loopback port with a fresh data directory and its built-in identity:
+# the first start bootstraps domain Default, project admin and user admin (role admin; the password is
+# taken from GLIMPSE_ADMIN_PASSWORD) and writes an openrc into the data directory, which is where the
+# Tempest credentials and the identity URL are read from. The catalog points at the same listener:
+# identity <public>/identity, image <public>.
+
+glimpse_build() {
+  if [ -n "${GLIMPSE_BIN:-}" ]; then
+    [ -x "$GLIMPSE_BIN" ] || die "GLIMPSE_BIN=$GLIMPSE_BIN is not an executable"
+    return 0
+  fi
+  command -v swift >/dev/null 2>&1 || die "swift is not on PATH (the Swift toolchain is needed to build Glimpse)"
+  local blog="$RES/swift-build.log" tries=0
+  log "swift build --product glimpse (log: $blog)"
+  while :; do
+    if (cd "$ROOT" && swift build --product glimpse) >"$blog" 2>&1; then break; fi
+    # SwiftPM normally waits by itself for another build using .build; older versions give up instead
+    if grep -qiE 'another instance of swiftpm|already (running|in use)|is locked|lock.*\.build' "$blog" && [ $tries -lt 120 ]; then
+      tries=$((tries + 1)); log "another process is using the build folder; waiting (attempt $tries)"; sleep 15; continue
+    fi
+    tail -40 "$blog" >&2; die "swift build failed (log: $blog)"
+  done
+  GLIMPSE_BIN="$(cd "$ROOT" && swift build --product glimpse --show-bin-path 2>/dev/null)/glimpse"
+  [ -x "$GLIMPSE_BIN" ] || die "no glimpse binary at $GLIMPSE_BIN"
+}
+
+# The value of --auth that selects the built-in identity, from `glimpse serve --help`
+# (GLIMPSE_AUTH overrides; empty = leave --auth at its default).
+glimpse_auth_mode() {
+  if [ -n "${GLIMPSE_AUTH+x}" ]; then echo "$GLIMPSE_AUTH"; return; fi
+  local help mode
+  help="$("$GLIMPSE_BIN" serve --help 2>&1 | tr -s ' \n' ' ')"
+  for mode in builtin built-in identity internal local; do
+    if grep -qE -- "--auth[^-]*\b$mode\b" <<<"$help"; then echo "$mode"; return; fi
+  done
+  echo ""
+}
+
+target_glimpse_start() {
+  glimpse_build
+  local port auth data
+  port="$(free_port)"
+  GLIMPSE_URL="http://127.0.0.1:$port"
+  data="$RUNTMP/glimpse-data"; mkdir -p "$data"
+  auth="$(glimpse_auth_mode)"
+  ADMIN_PASSWORD="${ADMIN_PASSWORD:-admin-$RANDOM$RANDOM}"
+  local args=(serve --host 127.0.0.1 --port "$port" --data-dir "$data" --public-url "$GLIMPSE_URL")
+  [ -n "$auth" ] && args+=(--auth "$auth")
+  log "starting: glimpse ${args[*]}"
+  GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$GLIMPSE_BIN" "${args[@]}" </dev/null >"$RUNTMP/glimpse.log" 2>&1 &
+  track_pid $! glimpse
+  GLIMPSE_LOG="$RUNTMP/glimpse.log"
+  wait_http "$GLIMPSE_URL/versions" 120 $! || { tail -30 "$GLIMPSE_LOG" >&2; die "glimpse serve did not answer GET /versions"; }
+  log "Glimpse up at $GLIMPSE_URL (pid $!, data dir $data)"
+  SERVER_LOGS="$GLIMPSE_LOG"
+  SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+uncommitted')"
+
+  # the built-in identity: its openrc (written on first start) names the URL and the admin account
+  local rc="$data/openrc" code
+  for _ in $(seq 1 50); do [ -s "$rc" ] && break; sleep 0.1; done
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$GLIMPSE_URL/identity/v3" || true)"
+  if [ "$code" != 200 ] || [ ! -s "$rc" ]; then
+    IDENTITY_MISSING="GET $GLIMPSE_URL/identity/v3 answered ${code:-nothing} and $([ -s "$rc" ] && echo "an openrc was written" || echo "no openrc was written")"
+    return 1
+  fi
+  AUTH_URI_V3="$(openrc_get "$rc" OS_AUTH_URL)"
+  case "$AUTH_URI_V3" in */v3) ;; */v3/) AUTH_URI_V3="${AUTH_URI_V3%/}" ;; *) AUTH_URI_V3="${AUTH_URI_V3%/}/v3" ;; esac
+  ADMIN_USER="$(openrc_get "$rc" OS_USERNAME)"; ADMIN_USER="${ADMIN_USER:-admin}"
+  ADMIN_PASSWORD="$(openrc_get "$rc" OS_PASSWORD)"
+  ADMIN_PROJECT="$(openrc_get "$rc" OS_PROJECT_NAME)"; ADMIN_PROJECT="${ADMIN_PROJECT:-admin}"
+  ADMIN_DOMAIN="$(openrc_get "$rc" OS_USER_DOMAIN_NAME)"; ADMIN_DOMAIN="${ADMIN_DOMAIN:-Default}"
+  REGION="$(openrc_get "$rc" OS_REGION_NAME)"; REGION="${REGION:-RegionOne}"
+  [ -n "$ADMIN_PASSWORD" ] || die "the openrc in the data dir has no OS_PASSWORD"
+
+  FEATURES=()
+  local line
+  while IFS= read -r line; do
+    line="${line%%#*}"; line="$(tr -d ' \t' <<<"$line")"
+    [ -n "$line" ] && FEATURES+=("$line")
+  done <"$HERE/glimpse-features.conf"
+}
+
+openrc_get() { # file VAR -- the value the openrc gives VAR (sourced in a child shell, so quoting is exact)
+  bash -c '. "$1" >/dev/null 2>&1; printenv "$2" || true' openrc "$1" "$2"
+}
