@@ -9,7 +9,7 @@
 #   e2e_tmpdir                   a temp dir removed on exit
 #   start_glimpse DATA_DIR [PORT]  start `glimpse serve` in the background; sets GLIMPSE_PID,
 #                                GLIMPSE_PORT, GLIMPSE_URL, GLIMPSE_LOG; waits for GET /versions = 200
-#   stop_glimpse / kill9_glimpse stop it by pid (TERM then KILL / KILL at once)
+#   stop_glimpse [S] / kill9_glimpse  stop it by pid (TERM, KILL after S s (10) / KILL at once)
 #   ensure_venv SPEC...          tests/e2e/.venv with the given pinned pip packages (idempotent)
 #   check_eq / check / fail / fatal / finish   assertions and the closing summary
 #   http METHOD PATH [curl args] a curl call against GLIMPSE_URL: sets HTTP_STATUS, HTTP_BODY (file)
@@ -153,11 +153,22 @@ glimpse_bin() {
     printf '%s\n' "$bindir/glimpse"
 }
 
-# require_glimpse: set GLIMPSE to the binary or stop the script.
+# require_glimpse: set GLIMPSE to the binary or stop the script. The binary is copied to a temp
+# dir first (unless E2E_BIN_SNAPSHOT=1 says it already is a copy), so that a rebuild by someone
+# else during the test can't swap it between two starts of the server.
 require_glimpse() {
-    GLIMPSE="$(glimpse_bin)" || fatal "could not build or find the glimpse binary"
-    [[ -x "$GLIMPSE" ]] || fatal "no executable at $GLIMPSE"
-    log "glimpse binary: $GLIMPSE"
+    local bin
+    bin="$(glimpse_bin)" || fatal "could not build or find the glimpse binary"
+    [[ -x "$bin" ]] || fatal "no executable at $bin"
+    if [[ "${E2E_BIN_SNAPSHOT:-}" == 1 ]]; then
+        GLIMPSE="$bin"
+    else
+        local d
+        e2e_mktemp d
+        cp "$bin" "$d/glimpse" || fatal "could not copy $bin"
+        GLIMPSE="$d/glimpse"
+    fi
+    log "glimpse binary: $GLIMPSE (from $bin)"
 }
 
 # free_port: print a TCP port that nothing listens on right now.
@@ -207,16 +218,16 @@ start_glimpse() {
     done
 }
 
-# stop_glimpse: TERM, wait up to 10 s, then KILL.
+# stop_glimpse [SECONDS]: TERM, wait up to SECONDS (default 10), then KILL.
 stop_glimpse() {
-    local pid="${GLIMPSE_PID:-}"
+    local pid="${GLIMPSE_PID:-}" secs="${1:-10}"
     [[ -n "$pid" ]] || return 0
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
         local i
-        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for i in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$pid" 2>/dev/null; then
-            log "glimpse (pid $pid) still running 10 s after SIGTERM: SIGKILL"
+            log "glimpse (pid $pid) still running $secs s after SIGTERM: SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
         fi
     fi

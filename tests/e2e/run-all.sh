@@ -20,10 +20,13 @@ else
     done
 fi
 
-if [[ -z "${GLIMPSE_BIN:-}" ]]; then
-    GLIMPSE_BIN="$(glimpse_bin)" || { echo "run-all: could not build glimpse" >&2; echo "0 passed, ${#scripts[@]} failed"; exit 1; }
-fi
-export GLIMPSE_BIN
+# Build (unless GLIMPSE_BIN is given) and copy the binary once: every script runs the same one,
+# even if someone rebuilds in the meantime.
+bin="$(glimpse_bin)" || { echo "run-all: could not build glimpse" >&2; echo "e2e: 0 passed, ${#scripts[@]} failed"; exit 1; }
+e2e_mktemp BIN_DIR
+cp "$bin" "$BIN_DIR/glimpse" || { echo "run-all: could not copy $bin" >&2; exit 1; }
+export GLIMPSE_BIN="$BIN_DIR/glimpse" E2E_BIN_SNAPSHOT=1
+echo "run-all: glimpse binary $bin (copied to $GLIMPSE_BIN)" >&2
 
 passed=() failed=()
 for s in "${scripts[@]}"; do
