@@ -1,1 +1,37 @@
 // GlimpseCompute owns the Compute API v2.1 subset under /compute: flavors, servers, actions, hypervisor drivers.
+
+import Foundation
+import GlimpseHTTP
+import GlimpseImageAPI
+import GlimpseStorage
+import Hummingbird
+import Logging
+
+/// The Compute API as a unit: store, driver, service and routes, opened under one data directory.
+public struct ComputeAPI: Sendable {
+    public let service: ServerService
+    public let controller: ComputeController
+
+    /// Opens `<dataDirectory>/compute.sqlite` and `<dataDirectory>/compute/` (disks, base files, temporary files),
+    /// with the qcow2-overlay driver unless another is given, and recovers what a restart interrupted.
+    public static func open(
+        dataDirectory: String, images: ImageService, publicURL: String, snapshotFormat: String = "qcow2",
+        driver: (any HypervisorDriver)? = nil, logger: Logger
+    ) async throws -> ComputeAPI {
+        let dir = dataDirectory + "/compute"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try SQLiteComputeStore(path: dataDirectory + "/compute.sqlite")
+        let driver = try driver ?? OverlayDriver(directory: dir + "/disks", scratch: dir + "/tmp", logger: logger)
+        if Subprocess.which("qemu-img") == nil {
+            logger.warning("qemu-img is not installed: servers cannot be built (Debian: apt-get install qemu-utils)")
+        }
+        let service = try ServerService(
+            store: store, images: images, driver: driver, directory: dir, snapshotFormat: snapshotFormat, logger: logger)
+        try await service.recover()
+        return ComputeAPI(service: service, controller: ComputeController(service: service, publicURL: publicURL))
+    }
+
+    public func addRoutes(to router: Router<GlimpseRequestContext>, authenticator: any Authenticator) {
+        controller.addRoutes(to: router, authenticator: authenticator)
+    }
+}

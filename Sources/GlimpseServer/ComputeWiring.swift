@@ -1,3 +1,4 @@
+import GlimpseCompute
 import GlimpseHTTP
 import GlimpseImageAPI
 import Hummingbird
@@ -9,5 +10,14 @@ enum ComputeWiring {
         on router: Router<GlimpseRequestContext>, images: ImageService, authenticator: any Authenticator,
         config: GlimpseConfiguration, logger: Logger
     ) async throws {
+        let compute = try await ComputeAPI.open(
+            dataDirectory: config.dataDirectory, images: images, publicURL: config.publicURL,
+            snapshotFormat: config.snapshotFormat, logger: logger)
+        compute.addRoutes(to: router, authenticator: authenticator)
+        logger.notice(
+            "Glimpse serves the Compute API v2.1 (microversions \(APIVersion.min)–\(APIVersion.max)) at \(config.publicURL)/compute/v2.1; driver: \(compute.service.driver.name)")
+        if !compute.service.driver.runsGuests {
+            logger.notice("the compute driver runs no guest: servers have real qcow2 disks but no CPU; running servers snapshot crash-consistent")
+        }
     }
 }

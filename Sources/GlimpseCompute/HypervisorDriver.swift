@@ -1,0 +1,162 @@
+import Foundation
+import GlimpseCore
+import Logging
+
+/// A base image the compute service has copied out of the image store: a file a driver may use as a backing file.
+public struct BaseImageFile: Sendable, Equatable {
+    public var imageID: String
+    public var path: String
+    /// The qemu format name of the file (raw, qcow2, vmdk, vdi, vpc, vhdx).
+    public var format: String
+    public var virtualSize: Int64
+}
+
+/// What a driver knows about a server: enough to build and run it.
+public struct DriverServer: Sendable {
+    public var id: String
+    public var vcpus: Int64
+    public var ramMB: Int64
+    /// The boot image's properties (hw_*, os_*), as Nova passes image metadata to its drivers.
+    public var imageProperties: [String: String]
+
+    public init(id: String, vcpus: Int64, ramMB: Int64, imageProperties: [String: String]) {
+        self.id = id
+        self.vcpus = vcpus
+        self.ramMB = ramMB
+        self.imageProperties = imageProperties
+    }
+}
+
+/// A failure the driver reports in terms a user can read (it ends up in the server's fault or an API error).
+public struct HypervisorError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case unsupported, quiesceUnavailable, failed }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// The seam between the server state machine and whatever runs servers. The service decides *whether* an action
+/// may happen (vm_state/task_state rules) and records the outcome; the driver only does it.
+///
+/// Drivers: `OverlayDriver` (qcow2 overlays, no guest CPU). A QEMU/KVM driver will boot the same disks, talk QMP and
+/// the guest agent, and implement quiesce, behind this same protocol.
+public protocol HypervisorDriver: Sendable {
+    /// A name for logs and docs.
+    var name: String { get }
+    /// False for drivers that run no guest (the power state is bookkeeping only).
+    var runsGuests: Bool { get }
+
+    /// Creates the server's root disk on top of `base`, `sizeBytes` large; returns its path.
+    func createRootDisk(for server: DriverServer, base: BaseImageFile, sizeBytes: Int64) async throws -> String
+    /// Powers the server on.
+    func start(_ server: DriverServer, disk: String) async throws
+    /// Powers the server off (a clean shutdown where the driver can do one).
+    func stop(_ server: DriverServer, disk: String) async throws
+    func reboot(_ server: DriverServer, disk: String, hard: Bool) async throws
+    /// The driver's view of the power state; nil when it keeps none for this server.
+    func powerState(of serverID: String) async -> PowerState?
+    /// After a restart of Glimpse: the recorded power state of a server the driver should take over
+    /// (a booting driver would start the guest again when `running`).
+    func adopt(_ server: DriverServer, disk: String?, powerState: PowerState) async
+    /// Stops the server if needed and removes its disk (no error when there is none).
+    func delete(_ server: DriverServer, disk: String?) async throws
+
+    /// Whether `quiesce` can work for this server now (needs a guest agent the driver can reach).
+    func canQuiesce(_ server: DriverServer) async -> Bool
+    /// Freezes the guest's filesystems; throws `quiesceUnavailable` when it cannot.
+    func quiesce(_ server: DriverServer) async throws
+    func unquiesce(_ server: DriverServer) async throws
+
+    /// Writes the root disk, flattened (no backing file), as `format` (qcow2 or raw) to `path`.
+    func exportDisk(_ server: DriverServer, disk: String, format: String, to path: String) async throws
+}
+
+/// The first driver: every server's root disk is a real qcow2 overlay (`qemu-img create -f qcow2 -F <fmt> -b <base>`)
+/// sized to the flavor's root disk, but no guest runs: there is no CPU, no memory, no network and no guest agent.
+/// Power state is tracked here and recorded by the service (BUILD → ACTIVE, stop → SHUTOFF, start → ACTIVE).
+/// A running server's snapshot is therefore crash-consistent (whatever was written to the disk), and quiesce is
+/// never available.
+public actor OverlayDriver: HypervisorDriver {
+    public nonisolated let name = "qcow2-overlay (no guest CPU: disks are real, nothing boots them)"
+    public nonisolated let runsGuests = false
+    let disks: String
+    let scratch: String
+    let qemuImg: String
+    let logger: Logger
+    var power: [String: PowerState] = [:]
+
+    /// `directory` holds the disks (`<directory>/<server id>.qcow2`); `scratch` temporary files.
+    public init(directory: String, scratch: String, qemuImg: String = "qemu-img", logger: Logger) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        self.disks = directory
+        self.scratch = scratch
+        self.qemuImg = qemuImg
+        self.logger = logger
+    }
+
+    func diskPath(_ id: String) -> String { "\(disks)/\(id).qcow2" }
+
+    func qemu(_ args: [String]) async throws -> Subprocess.Result {
+        do {
+            return try await Subprocess.run(qemuImg, args, scratch: scratch)
+        } catch let f as Subprocess.Failure {
+            throw HypervisorError(.failed, f.description)
+        }
+    }
+
+    public func createRootDisk(for server: DriverServer, base: BaseImageFile, sizeBytes: Int64) async throws -> String {
+        let path = diskPath(server.id)
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try await qemu([
+            "create", "-q", "-f", "qcow2", "-F", base.format, "-b", base.path, path, String(max(sizeBytes, base.virtualSize)),
+        ])
+        power[server.id] = .shutdown
+        logger.info("server \(server.id): root disk \(path) (qcow2 overlay on \(base.path), \(sizeBytes) bytes)")
+        return path
+    }
+
+    public func start(_ server: DriverServer, disk: String) async throws {
+        guard FileManager.default.fileExists(atPath: disk) else {
+            throw HypervisorError(.failed, "the root disk \(disk) of server \(server.id) is missing")
+        }
+        power[server.id] = .running
+    }
+
+    public func stop(_ server: DriverServer, disk: String) async throws { power[server.id] = .shutdown }
+
+    public func reboot(_ server: DriverServer, disk: String, hard: Bool) async throws {
+        try await start(server, disk: disk)
+    }
+
+    public func powerState(of serverID: String) async -> PowerState? { power[serverID] }
+
+    public func adopt(_ server: DriverServer, disk: String?, powerState: PowerState) async {
+        power[server.id] = powerState
+    }
+
+    public func delete(_ server: DriverServer, disk: String?) async throws {
+        power[server.id] = nil
+        for p in Set([diskPath(server.id)] + (disk.map { [$0] } ?? [])) {
+            if FileManager.default.fileExists(atPath: p) { try FileManager.default.removeItem(atPath: p) }
+        }
+    }
+
+    public func canQuiesce(_ server: DriverServer) async -> Bool { false }
+
+    public func quiesce(_ server: DriverServer) async throws {
+        throw HypervisorError(
+            .quiesceUnavailable,
+            "the guest agent of instance \(server.id) is not reachable: the \(name) driver runs no guest")
+    }
+
+    public func unquiesce(_ server: DriverServer) async throws {}
+
+    public func exportDisk(_ server: DriverServer, disk: String, format: String, to path: String) async throws {
+        _ = try await qemu(["convert", "-q", "-f", "qcow2", "-O", format, disk, path])
+    }
+}
