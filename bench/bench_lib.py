@@ -483,8 +483,10 @@ def report(out_md, machine, files):
         row = "| %s | %s |" % (label, unit) + "".join(" %s |" % ("–" if v is None else fmt % v) for v in vals)
         if ga and gi:
             a, b = ga["metrics"].get(key), gi["metrics"].get(key)
-            if a is None or b is None or (a if hib else b) == 0:
+            if a is None or b is None:
                 ratio = "–"
+            elif (a if hib else b) == 0:
+                ratio = "1.00" if (b if hib else a) == 0 else "∞"
             else:
                 ratio = "%.2f" % ((b / a) if hib else (a / b))
             row += " %s |" % ratio
