@@ -79,6 +79,13 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes pre-encoded JSON text (a number, or a trusted fragment) as one value.
+    public mutating func raw(_ json: String) {
+        separator()
+        buffer.writeString(json)
+        needsComma = true
+    }
+
     public mutating func null() {
         separator()
         buffer.writeStaticString("null")

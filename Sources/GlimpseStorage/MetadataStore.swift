@@ -27,6 +27,15 @@ public protocol MetadataStore: Sendable {
     func insertMember(_ member: ImageMember, limit: Int) async throws
     func updateMember(imageID: String, memberID: String, status: MemberStatus, at: Timestamp) async throws -> ImageMember?
     func deleteMember(imageID: String, memberID: String) async throws -> Bool
+
+    func insertTask(_ task: ImageTask) async throws
+    /// Reads, modifies and writes one task atomically; nil if it does not exist.
+    func updateTask(id: String, _ body: @Sendable (inout ImageTask) throws -> Void) async throws -> ImageTask?
+    func task(id: String) async throws -> ImageTask?
+    /// Tasks of one image, oldest first.
+    func tasks(imageID: String) async throws -> [ImageTask]
+    /// All tasks, newest first, at most `limit`.
+    func allTasks(limit: Int) async throws -> [ImageTask]
 }
 
 extension MetadataStore {

@@ -66,6 +66,27 @@ public final class SQLiteMetadataStore: MetadataStore {
                     CREATE INDEX image_members_member ON image_members(member, status);
                     """)
         }
+        m.registerMigration("v2-tasks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tasks (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        owner TEXT,
+                        image_id TEXT,
+                        request_id TEXT,
+                        user_id TEXT,
+                        input TEXT NOT NULL,
+                        result TEXT,
+                        message TEXT NOT NULL DEFAULT '',
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        expires_at INTEGER
+                    );
+                    CREATE INDEX tasks_image ON tasks(image_id, created_at);
+                    """)
+        }
         return m
     }
 

@@ -64,6 +64,10 @@ public struct ImagesController: Sendable {
         var response = Response.json(ImageJSON.image(image), status: .created)
         response.headers[.location] = publicURL + "/v2/images/" + image.id
         response.headers[HTTPField.Name("OpenStack-image-store-ids")!] = ImageJSON.storeID
+        if !service.importOptions.methods.isEmpty {
+            response.headers[HTTPField.Name("OpenStack-image-import-methods")!] =
+                service.importOptions.methods.joined(separator: ",")
+        }
         return response
     }
 

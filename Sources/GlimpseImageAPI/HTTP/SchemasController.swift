@@ -12,10 +12,6 @@ public struct SchemasController: Sendable {
         v2.get("schemas/images") { _, _ in Self.respond(Self.images) }
         v2.get("schemas/member") { _, _ in Self.respond(Self.member) }
         v2.get("schemas/members") { _, _ in Self.respond(Self.members) }
-        v2.get("info/import") { _, _ in
-            Self.respond(
-                #"{"import-methods":{"description":"Import methods available.","type":"array","value":[]}}"#)
-        }
         v2.get("info/stores") { _, _ in
             Self.respond(#"{"stores":[{"id":"local","description":"Local filesystem store","default":"true"}]}"#)
         }

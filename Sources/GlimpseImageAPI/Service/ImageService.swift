@@ -3,6 +3,7 @@
 
 import Foundation
 import GlimpseCore
+import Synchronization
 import GlimpseStorage
 import Logging
 import NIOCore
@@ -26,15 +27,34 @@ public final class ImageService: Sendable {
     public let metadata: any MetadataStore
     public let blobs: any BlobStore
     public let limits: ImageLimits
+    public let importOptions: ImportOptions
     let logger: Logger
     let pipeline: UploadPipeline
+    /// Imports running in the background, so shutdown and tests can wait for them.
+    let runningImports = Mutex<[Task<Void, Never>]>([])
 
-    public init(metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(), logger: Logger) {
+    public init(
+        metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(),
+        importOptions: ImportOptions = .init(), logger: Logger
+    ) {
         self.metadata = metadata
         self.blobs = blobs
         self.limits = limits
+        self.importOptions = importOptions
         self.logger = logger
         self.pipeline = UploadPipeline()
+    }
+
+    func trackImport(_ task: Task<Void, Never>) {
+        runningImports.withLock { tasks in
+            tasks.removeAll { $0.isCancelled }
+            tasks.append(task)
+        }
+    }
+
+    /// Waits until every background import started so far has finished.
+    public func waitForImports() async {
+        for task in runningImports.withLock({ $0 }) { await task.value }
     }
 
     static func now() -> Timestamp {
@@ -135,6 +155,7 @@ public final class ImageService: Sendable {
             }
         }) != nil else { throw GlimpseError.notFound("Failed to find image \(id) to delete") }
         try await blobs.delete(key: image.id)
+        try await blobs.delete(key: Self.stagingKey(image.id))
         logger.info("deleted image \(image.id)")
     }
 
@@ -342,12 +363,17 @@ public final class ImageService: Sendable {
             try await metadata.transition(id: image.id, from: [.saving], to: .queued)
             logger.notice("image \(image.id) was being uploaded when the server stopped; it is queued again")
         }
+        try await recoverImports()
         let removed = try await blobs.removeIncomplete()
         if removed > 0 { logger.notice("removed \(removed) incomplete upload(s)") }
         let ids = try await metadata.allImageIDs()
         for key in try await blobs.keys() {
-            let keep: Bool
-            if ids.contains(key), let image = try await metadata.image(id: key) { keep = image.status.hasData } else { keep = false }
+            let staging = key.hasSuffix(".staging")
+            let id = staging ? String(key.dropLast(8)) : key
+            var keep = false
+            if ids.contains(id), let image = try await metadata.image(id: id) {
+                keep = staging ? image.status == .uploading : image.status.hasData
+            }
             if !keep {
                 try await blobs.delete(key: key)
                 logger.notice("removed data of image \(key), which has no image record with data")

@@ -1,0 +1,250 @@
+import AsyncHTTPClient
+import Foundation
+import GlimpseCore
+import GlimpseHTTP
+import GlimpseStorage
+import NIOCore
+
+/// Which import methods are on, and where `web-download` may fetch from (Glance's `[import_filtering_opts]`).
+public struct ImportOptions: Sendable {
+    public var methods: [String]
+    public var allowedSchemes: Set<String>
+    /// Ports `web-download` may connect to.
+    public var allowedPorts: Set<Int>
+    /// When non-empty, the only hosts `web-download` may fetch from.
+    public var allowedHosts: Set<String>
+
+    public init(
+        methods: [String] = ["glance-direct", "web-download"], allowedSchemes: Set<String> = ["http", "https"],
+        allowedPorts: Set<Int> = [80, 443], allowedHosts: Set<String> = []
+    ) {
+        self.methods = methods
+        self.allowedSchemes = allowedSchemes
+        self.allowedPorts = allowedPorts
+        self.allowedHosts = allowedHosts
+    }
+}
+
+/// Glance's interoperable image import: `PUT /stage` keeps data aside (status `uploading`), `POST /import` starts a
+/// task that moves it (or a web download) into the store in the background (status `importing`, then `active`).
+extension ImageService {
+    static func stagingKey(_ id: String) -> String { id + ".staging" }
+
+    /// Streams data into the staging area: queued → uploading, or back to queued with nothing kept.
+    public func stage<Body: AsyncSequence & Sendable>(
+        _ id: String, body: Body, declaredSize: Int64?, caller: Caller
+    ) async throws where Body.Element == ByteBuffer {
+        guard importOptions.methods.contains("glance-direct") else {
+            throw GlimpseError.notFound("The glance-direct import method is not enabled.")
+        }
+        let image = try await ownedImage(id, caller: caller, for: .uploadImage)
+        guard image.status == .queued else { throw image.status.transitionError(to: .uploading) }
+        if let declaredSize, declaredSize > limits.imageSizeCap {
+            throw GlimpseError.tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
+        }
+        try await metadata.transition(id: image.id, from: [.queued], to: .uploading) { $0.updatedAt = Self.now() }
+        do {
+            let writer = try await blobs.makeWriter(key: Self.stagingKey(image.id))
+            do {
+                let result = try await pipeline.copy(
+                    body, into: writer, limit: limits.imageSizeCap,
+                    limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
+                if let declaredSize, declaredSize != result.size {
+                    throw GlimpseError.badRequest(
+                        "The size of the staged data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
+                }
+                try await writer.commit()
+            } catch {
+                await writer.cancel()
+                throw error
+            }
+        } catch {
+            try? await blobs.delete(key: Self.stagingKey(image.id))
+            _ = try? await metadata.transition(id: image.id, from: [.uploading], to: .queued)
+            throw Self.uploadError(error)
+        }
+    }
+
+    /// `POST /v2/images/{id}/import`: validates the request, records a task and starts it. Returns the task.
+    public func startImport(
+        _ id: String, request body: [String: JSONValue], caller: Caller, requestID: String
+    ) async throws -> ImageTask {
+        guard case .object(let method)? = body["method"] else {
+            throw GlimpseError.badRequest("Import request requires a 'method' field.")
+        }
+        guard case .string(let name)? = method["name"] else {
+            throw GlimpseError.badRequest("Import request requires a 'name' field in 'method'.")
+        }
+        guard importOptions.methods.contains(name) else {
+            throw GlimpseError.badRequest("Import method \(name) is not valid; enabled methods: \(importOptions.methods.joined(separator: ", ")).")
+        }
+        if case .array(let stores)? = body["stores"] {
+            for case .string(let s) in stores where s != "local" {
+                throw GlimpseError.conflict("Store \(s) is not valid for this image import.")
+            }
+        }
+        let image = try await ownedImage(id, caller: caller, for: .modifyImage)
+        var source: URL?
+        switch name {
+        case "glance-direct":
+            guard image.status == .uploading else {
+                throw GlimpseError.conflict("Image needs to be staged before 'glance-direct' method can be used")
+            }
+        case "web-download":
+            guard image.status == .queued else {
+                throw GlimpseError.conflict("Image needs to be in 'queued' state to use 'web-download' method")
+            }
+            guard case .string(let uri)? = method["uri"] else {
+                throw GlimpseError.badRequest("URI for web-download does not pass filtering: no 'uri' given.")
+            }
+            source = try webDownloadSource(uri)
+        default:
+            throw GlimpseError.badRequest("Import method \(name) is not valid.")
+        }
+        guard image.diskFormat != nil, image.containerFormat != nil else {
+            throw GlimpseError.badRequest("'disk_format' needs to be set before import")
+        }
+
+        let now = Self.now()
+        let input = String(decoding: JSONWriter.encode(.object([
+            "image_id": .string(image.id), "import_req": .object(body), "backend": .array([.string("local")]),
+        ])).readableBytesView, as: UTF8.self)
+        let task = ImageTask(
+            id: UUID().uuidString.lowercased(), owner: caller.projectID, imageID: image.id, requestID: requestID,
+            userID: caller.userID, input: input, createdAt: now, updatedAt: now,
+            expiresAt: Timestamp(microseconds: now.microseconds + 48 * 3600 * 1_000_000))
+        try await metadata.insertTask(task)
+        let from: Set<ImageStatus> = name == "glance-direct" ? [.uploading] : [.queued]
+        try await metadata.transition(id: image.id, from: from, to: .importing) { img in
+            img.properties["os_glance_import_task"] = task.id
+            img.properties["os_glance_importing_to_stores"] = "local"
+            img.properties["os_glance_failed_import"] = ""
+            img.updatedAt = now
+        }
+        let work = Task { [self] in
+            await runImport(imageID: image.id, taskID: task.id, method: name, source: source, caller: caller)
+        }
+        trackImport(work)
+        return task
+    }
+
+    func webDownloadSource(_ uri: String) throws -> URL {
+        guard let url = URL(string: uri), let scheme = url.scheme?.lowercased(), let host = url.host else {
+            throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)")
+        }
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        guard importOptions.allowedSchemes.contains(scheme), importOptions.allowedPorts.contains(port),
+            importOptions.allowedHosts.isEmpty || importOptions.allowedHosts.contains(host)
+        else { throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)") }
+        return url
+    }
+
+    func runImport(imageID: String, taskID: String, method: String, source: URL?, caller: Caller) async {
+        _ = try? await metadata.updateTask(id: taskID) { t in
+            t.status = .processing
+            t.updatedAt = Self.now()
+        }
+        do {
+            let result: UploadPipeline.Result
+            let writer = try await blobs.makeWriter(key: imageID)
+            do {
+                if method == "glance-direct" {
+                    guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
+                        throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
+                    }
+                    result = try await pipeline.copy(
+                        staged, into: writer, limit: limits.imageSizeCap, limitError: .tooLarge("Image too large."))
+                } else {
+                    var request = HTTPClientRequest(url: source!.absoluteString)
+                    request.method = .GET
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
+                    guard response.status.code < 300 else {
+                        throw GlimpseError.badRequest("web-download of \(source!.absoluteString) answered \(response.status.code).")
+                    }
+                    result = try await pipeline.copy(
+                        response.body, into: writer, limit: limits.imageSizeCap,
+                        limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
+                }
+                try await writer.commit()
+            } catch {
+                await writer.cancel()
+                throw error
+            }
+            let virtualSize = try await metadata.image(id: imageID).flatMap {
+                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
+            }
+            try await metadata.transition(id: imageID, from: [.importing], to: .active) { img in
+                img.size = result.size
+                img.checksum = result.md5
+                img.osHashAlgo = "sha512"
+                img.osHashValue = result.sha512
+                img.virtualSize = virtualSize
+                img.properties["os_glance_importing_to_stores"] = ""
+                img.properties["os_glance_failed_import"] = ""
+                img.updatedAt = Self.now()
+            }
+            try? await blobs.delete(key: Self.stagingKey(imageID))
+            _ = try? await metadata.updateTask(id: taskID) { t in
+                t.status = .success
+                t.result = #"{"image_id": "\#(imageID)"}"#
+                t.updatedAt = Self.now()
+            }
+            logger.info("image \(imageID) imported by \(method): \(result.size) bytes")
+        } catch {
+            logger.warning("import of image \(imageID) by \(method) failed: \(error)")
+            try? await blobs.delete(key: imageID)
+            let backTo: ImageStatus = method == "glance-direct" ? .uploading : .queued
+            _ = try? await metadata.updateImage(id: imageID) { img in
+                guard img.status == .importing else { return }
+                img.status = backTo
+                img.properties["os_glance_importing_to_stores"] = ""
+                img.properties["os_glance_failed_import"] = "local"
+                img.updatedAt = Self.now()
+            }
+            let message = (error as? GlimpseError)?.message ?? String(describing: error)
+            _ = try? await metadata.updateTask(id: taskID) { t in
+                t.status = .failure
+                t.message = message
+                t.updatedAt = Self.now()
+            }
+        }
+    }
+
+    public func imageTasks(_ id: String, caller: Caller) async throws -> [ImageTask] {
+        let image = try await visibleImage(id, caller: caller)
+        return try await metadata.tasks(imageID: image.id)
+    }
+
+    /// `/v2/tasks` is admin only under Glance's default policy (`tasks_api_access`).
+    public func tasks(caller: Caller) async throws -> [ImageTask] {
+        guard caller.isAdmin else { throw GlimpseError.forbidden("You are not authorized to complete tasks_api_access action.") }
+        return try await metadata.allTasks(limit: 1000)
+    }
+
+    public func task(_ id: String, caller: Caller) async throws -> ImageTask {
+        guard caller.isAdmin else { throw GlimpseError.forbidden("You are not authorized to complete tasks_api_access action.") }
+        guard let t = try await metadata.task(id: id) else { throw GlimpseError.notFound("Task with the given ID \(id) not found") }
+        return t
+    }
+
+    /// After a restart: imports that were running are failed and their images returned to where they started.
+    func recoverImports() async throws {
+        for image in try await metadata.images(inStatus: .importing) {
+            let staged = try await blobs.size(key: Self.stagingKey(image.id)) != nil
+            _ = try await metadata.updateImage(id: image.id) { img in
+                img.status = staged ? .uploading : .queued
+                img.properties["os_glance_importing_to_stores"] = ""
+                img.properties["os_glance_failed_import"] = "local"
+            }
+            if let taskID = image.properties["os_glance_import_task"] {
+                _ = try await metadata.updateTask(id: taskID) { t in
+                    if t.status == .pending || t.status == .processing {
+                        t.status = .failure
+                        t.message = "The server restarted during the import."
+                    }
+                }
+            }
+            logger.notice("import of image \(image.id) was interrupted by a restart; status \(staged ? "uploading" : "queued")")
+        }
+    }
+}
