@@ -6,7 +6,7 @@
 # What it gives:
 #   glimpse_bin                  path of the glimpse binary (builds it unless GLIMPSE_BIN is set)
 #   free_port                    an unused TCP port on 127.0.0.1
-#   e2e_tmpdir                   a temp dir removed on exit
+#   e2e_mktemp VAR               make a temp dir removed on exit, its path in VAR
 #   start_glimpse DATA_DIR [PORT]  start `glimpse serve` in the background; sets GLIMPSE_PID,
 #                                GLIMPSE_PORT, GLIMPSE_URL, GLIMPSE_LOG; waits for GET /versions = 200
 #   stop_glimpse [S] / kill9_glimpse  stop it by pid (TERM, KILL after S s (10) / KILL at once)
@@ -94,8 +94,12 @@ finish() {
 _e2e_cleanup() {
     local rc=$?
     set +e
-    local pid
+    # Only our own background jobs still unreaped: a pid we already waited for may belong to
+    # someone else by now.
+    local pid live
+    live=" $(jobs -p | tr '\n' ' ') "
     for pid in "${E2E_PIDS[@]}"; do
+        [[ "$live" == *" $pid "* ]] || continue
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null
             for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -120,8 +124,8 @@ trap 'exit 143' TERM
 # track_pid PID: the process is stopped on exit.
 track_pid() { E2E_PIDS+=("$1"); }
 
-# e2e_tmpdir: print a new temp dir that is removed on exit.
-# (Call it as `d=$(e2e_tmpdir)` only through e2e_mktemp, since a subshell can't register it.)
+# e2e_mktemp VAR: make a temp dir that is removed on exit and put its path in VAR
+# (not as `d=$(...)`: a subshell couldn't register it for cleanup).
 e2e_mktemp() {
     local __var="$1" d
     d="$(mktemp -d "${TMPDIR:-/tmp}/glimpse-e2e-${E2E_NAME}.XXXXXX")"
