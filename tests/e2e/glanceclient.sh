@@ -206,6 +206,20 @@ if g_ok "image-show shows the tag" image-show "$IMAGE_ID"; then
     check_eq "image-show: tags" '["e2e-tag-b"]' "$(table_get tags | tr -d "'")"
 fi
 
+step "image-list filters (--tag, --property-filter)"
+if g_ok "image-list --tag e2e-tag-b" image-list --tag e2e-tag-b; then
+    table_has "$IMAGE_ID" && pass "image-list --tag e2e-tag-b shows the image" || fail "image-list --tag e2e-tag-b does not show the image: $(head -c 400 "$OUT")"
+fi
+if g_ok "image-list --tag e2e-tag-a (removed tag)" image-list --tag e2e-tag-a; then
+    table_has "$IMAGE_ID" && fail "image-list --tag e2e-tag-a shows the image, whose tag was deleted" || pass "image-list --tag e2e-tag-a does not show the image"
+fi
+if g_ok "image-list --property-filter os_distro=debian" image-list --property-filter os_distro=debian; then
+    table_has "$IMAGE_ID" && pass "image-list --property-filter os_distro=debian shows the image" || fail "image-list --property-filter os_distro=debian does not show the image: $(head -c 400 "$OUT")"
+fi
+if g_ok "image-list --property-filter os_distro=ubuntu" image-list --property-filter os_distro=ubuntu; then
+    table_has "$IMAGE_ID" && fail "image-list --property-filter os_distro=ubuntu shows the image (its os_distro is debian)" || pass "image-list --property-filter os_distro=ubuntu does not show the image"
+fi
+
 # ------------------------------------------------------------------ members
 step "members: member-create, member accepts (curl, as the member project), member-list, member-update"
 MEMBER="e2e-member-$$-$RANDOM"
@@ -310,6 +324,16 @@ if g_ok "image-create --visibility community" image-create --name "e2e-community
     api_image "$COMMUNITY_ID"
     check_eq "API: community image visibility" community "$(json_get "$HTTP_BODY" 'j["visibility"]')"
     check_eq "API: community image size" null "$(json_get "$HTTP_BODY" 'j["size"]')"
+    if g_ok "image-upload --file to the queued community image" image-upload --file "$DATA" "$COMMUNITY_ID"; then
+        api_image "$COMMUNITY_ID"
+        check_eq "after image-upload: status" active "$(json_get "$HTTP_BODY" 'j["status"]')"
+        check_eq "after image-upload: checksum" "$DATA_MD5" "$(json_get "$HTTP_BODY" 'j["checksum"]')"
+    fi
+    g image-upload --file "$DATA" "$COMMUNITY_ID"
+    [[ "$G_RC" != 0 ]] && pass "a second image-upload to the now active image fails (exit $G_RC: $(head -c 200 "$ERR" | tr '\n' ' '))" ||
+        fail "a second image-upload to an active image succeeded (Glance answers 409)"
+    http PUT "/v2/images/$COMMUNITY_ID/file" -H 'Content-Type: application/octet-stream' --data-binary "@$DATA"
+    check_status "PUT /v2/images/$COMMUNITY_ID/file on an active image" 409
 fi
 
 # ------------------------------------------------------------------ delete

@@ -127,10 +127,10 @@ track_pid() { E2E_PIDS+=("$1"); }
 # e2e_mktemp VAR: make a temp dir that is removed on exit and put its path in VAR
 # (not as `d=$(...)`: a subshell couldn't register it for cleanup).
 e2e_mktemp() {
-    local __var="$1" d
-    d="$(mktemp -d "${TMPDIR:-/tmp}/glimpse-e2e-${E2E_NAME}.XXXXXX")"
-    E2E_TMPDIRS+=("$d")
-    printf -v "$__var" '%s' "$d"
+    local __e2e_var="$1" __e2e_dir
+    __e2e_dir="$(mktemp -d "${TMPDIR:-/tmp}/glimpse-e2e-${E2E_NAME}.XXXXXX")"
+    E2E_TMPDIRS+=("$__e2e_dir")
+    printf -v "$__e2e_var" '%s' "$__e2e_dir"
 }
 
 # ---------------------------------------------------------------- the binary and the server
@@ -167,10 +167,10 @@ require_glimpse() {
     if [[ "${E2E_BIN_SNAPSHOT:-}" == 1 ]]; then
         GLIMPSE="$bin"
     else
-        local d
-        e2e_mktemp d
-        cp "$bin" "$d/glimpse" || fatal "could not copy $bin"
-        GLIMPSE="$d/glimpse"
+        local bin_dir
+        e2e_mktemp bin_dir
+        cp "$bin" "$bin_dir/glimpse" || fatal "could not copy $bin"
+        GLIMPSE="$bin_dir/glimpse"
     fi
     log "glimpse binary: $GLIMPSE (from $bin)"
 }
