@@ -23,12 +23,9 @@ public struct ComputeController: Sendable {
     public func addRoutes(to router: Router<GlimpseRequestContext>, authenticator: any Authenticator) {
         let versions = views.versions.buffer
         let version = views.version.buffer
-        for path in ["compute", "compute/"] {
-            router.get(RouterPath(path)) { _, _ in Response.json(versions) }
-        }
-        for path in ["compute/v2.1", "compute/v2.1/"] {
-            router.get(RouterPath(path)) { _, _ in Response.json(version) }
-        }
+        // The router treats `/compute/v2.1/` and `/compute/v2.1` alike.
+        router.get("compute") { _, _ in Response.json(versions) }
+        router.get("compute/v2.1") { _, _ in Response.json(version) }
         let api = router.group("compute/v2.1").add(middleware: ComputeAPIMiddleware(authenticator: authenticator))
         api.get("flavors") { r, c in try await listFlavors(r, c, detail: false) }
         api.get("flavors/detail") { r, c in try await listFlavors(r, c, detail: true) }

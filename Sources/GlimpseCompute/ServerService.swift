@@ -27,6 +27,20 @@ public struct ServerCreateRequest: Sendable {
     /// X-Project-Name; the ids when absent).
     public var userName: String
     public var projectName: String
+
+    public init(
+        name: String, imageRef: String, flavorRef: String, metadata: [String: String] = [:], description: String? = nil,
+        count: Int = 1, userName: String, projectName: String
+    ) {
+        self.name = name
+        self.imageRef = imageRef
+        self.flavorRef = flavorRef
+        self.metadata = metadata
+        self.description = description
+        self.count = count
+        self.userName = userName
+        self.projectName = projectName
+    }
 }
 
 /// Filters of `GET /servers` and `/servers/detail`.

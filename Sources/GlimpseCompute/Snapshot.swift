@@ -163,8 +163,10 @@ extension ServerService {
             } else {
                 logger.error("server \(id): snapshot into image \(imageID) failed: \(Self.describe(error))")
             }
-            await discardSnapshotImage(imageID)
-            _ = try? await store.updateServer(id: id) {
+            // Clean up outside the (possibly cancelled) task: store and image calls refuse to run when cancelled.
+            let store = self.store
+            await Task { [self] in await self.discardSnapshotImage(imageID) }.value
+            _ = await Task { try? await store.updateServer(id: id) {
                 guard $0.snapshotImageID == imageID else { return }
                 if $0.taskState.map(TaskState.snapshotStates.contains) == true { $0.taskState = nil }
                 $0.snapshotImageID = nil
@@ -174,7 +176,7 @@ extension ServerService {
                     $0.faultAt = NovaTime.now()
                 }
                 $0.updatedAt = NovaTime.now()
-            }
+            } }.value
         }
     }
 
