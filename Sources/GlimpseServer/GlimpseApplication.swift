@@ -38,6 +38,7 @@ public enum GlimpseApplication {
         let v2 = router.group("v2").add(middleware: AuthenticationMiddleware(authenticator))
         ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)
         SchemasController().addRoutes(to: v2)
+        try MetadefsController(dataDirectory: config.dataDirectory, publicURL: config.publicURL).addRoutes(to: v2)
 
         logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
         logger.notice("data directory: \(config.dataDirectory)")
