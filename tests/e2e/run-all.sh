@@ -3,6 +3,7 @@
 # one after the other, and report pass/fail per script. Exits non-zero if any failed.
 #
 # Usage: tests/e2e/run-all.sh [NAME...]    (NAME: a script name, with or without .sh)
+#        E2E_SCRIPT_TIMEOUT=1200  seconds allowed per script
 # The glimpse binary is built once here and handed to the scripts via GLIMPSE_BIN.
 set -uo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,8 +39,11 @@ for s in "${scripts[@]}"; do
         failed+=("$name (missing)")
         continue
     fi
-    bash "$s"
+    # A hung script must not hang the run: TERM after E2E_SCRIPT_TIMEOUT seconds (its trap then
+    # stops its servers), KILL 60 s later.
+    timeout --kill-after=60 "${E2E_SCRIPT_TIMEOUT:-1200}" bash "$s"
     rc=$?
+    ((rc != 124)) || echo "run-all: $name timed out after ${E2E_SCRIPT_TIMEOUT:-1200} s" >&2
     if ((rc == 0)); then
         passed+=("$name")
         printf '========== %s: PASS (%d s)\n' "$name" $((SECONDS - start)) >&2
