@@ -102,7 +102,9 @@ public struct ImagesController: Sendable {
     @Sendable func upload(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("id")
-        if let type = request.mediaType, type != "application/octet-stream" {
+        // Glance (`get_content_type`) refuses a missing Content-Type as well as a wrong one.
+        guard let type = request.mediaType, type == "application/octet-stream" else {
+            let type = request.mediaType ?? "None"
             throw GlimpseError.unsupportedMedia(
                 "The request media type \(type) is not supported by this server. Invalid content type \(type)")
         }
