@@ -67,8 +67,8 @@ public struct IdentityController: Sendable {
             r.headers[.location] = location
             return r
         }
+        router.get("identity/v3") { _, _ in Response.json(version) }
         let v3 = router.group("identity/v3").add(middleware: KeystoneErrorMiddleware(authURI: root))
-        v3.get("") { _, _ in Response.json(version) }
         v3.post("auth/tokens", use: issueToken)
         v3.get("auth/tokens", use: validateToken)
         v3.head("auth/tokens", use: checkToken)
