@@ -10,6 +10,7 @@
 glimpse_build() {
   if [ -n "${GLIMPSE_BIN:-}" ]; then
     [ -x "$GLIMPSE_BIN" ] || die "GLIMPSE_BIN=$GLIMPSE_BIN is not an executable"
+    GLIMPSE_GIVEN=1
     return 0
   fi
   command -v swift >/dev/null 2>&1 || die "swift is not on PATH (the Swift toolchain is needed to build Glimpse)"
@@ -49,14 +50,29 @@ target_glimpse_start() {
   ADMIN_PASSWORD="${ADMIN_PASSWORD:-admin-$RANDOM$RANDOM}"
   local args=(serve --host 127.0.0.1 --port "$port" --data-dir "$data" --public-url "$GLIMPSE_URL")
   [ -n "$auth" ] && args+=(--auth "$auth")
+  # web-download from the local file server: loopback and its port must pass the import filter
+  # (Glance's [import_filtering_opts]); passed when `glimpse serve` has these options
+  local help; help="$("$GLIMPSE_BIN" serve --help 2>&1)"
+  grep -q -- '--import-allowed-hosts' <<<"$help" && args+=(--import-allowed-hosts 127.0.0.1)
+  grep -q -- '--import-allowed-ports' <<<"$help" && args+=(--import-allowed-ports "80,443,$WWW_PORT")
+  # shellcheck disable=SC2206 -- GLIMPSE_SERVE_ARGS: extra arguments, split on spaces
+  [ -n "${GLIMPSE_SERVE_ARGS:-}" ] && args+=($GLIMPSE_SERVE_ARGS)
+  # run a copy: another engineer's rebuild must not swap the binary under the running server
+  cp "$GLIMPSE_BIN" "$RUNTMP/glimpse"
   log "starting: glimpse ${args[*]}"
-  GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$GLIMPSE_BIN" "${args[@]}" </dev/null >"$RUNTMP/glimpse.log" 2>&1 &
+  GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$RUNTMP/glimpse" "${args[@]}" </dev/null >"$RUNTMP/glimpse.log" 2>&1 &
   track_pid $! glimpse
   GLIMPSE_LOG="$RUNTMP/glimpse.log"
-  wait_http "$GLIMPSE_URL/versions" 120 $! || { tail -30 "$GLIMPSE_LOG" >&2; die "glimpse serve did not answer GET /versions"; }
+  if ! wait_http "$GLIMPSE_URL/versions" 120 $!; then
+    # the cause is near the top; a crash's register dump and backtrace follow it
+    grep -vE '^(0x|r[a-z0-9]+ +0x|[a-z]{2} 0x|rflags|cs 0x)' "$GLIMPSE_LOG" | head -25 >&2
+    die "glimpse serve did not answer GET /versions (log: $RES/glimpse.log)"
+  fi
   log "Glimpse up at $GLIMPSE_URL (pid $!, data dir $data)"
   SERVER_LOGS="$GLIMPSE_LOG"
-  SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+uncommitted')"
+  if [ -n "${GLIMPSE_GIVEN:-}" ]; then SERVER_DESC="Glimpse ($GLIMPSE_BIN)"; else
+    SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && { git diff --quiet HEAD -- Sources Package.swift && [ -z "$(git status --porcelain -- Sources)" ]; } 2>/dev/null || echo '+uncommitted')"
+  fi
 
   # the built-in identity: its openrc (written on first start) names the URL and the admin account
   local rc="$data/openrc" code

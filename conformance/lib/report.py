@@ -7,9 +7,9 @@
         OUTDIR       gets tests.tsv (id, status, seconds, reason), passed.txt and summary.txt;
                      summary.txt is also printed
 
-    report.py ratchet MUST_PASS.txt PASSED.txt
-        exit 1 and list the ids of MUST_PASS.txt that are not in PASSED.txt;
-        an empty MUST_PASS.txt passes, loudly.
+    report.py ratchet MUST_PASS.txt PASSED.txt [SELECTED.txt]
+        exit 1 and list the ids of MUST_PASS.txt that are not in PASSED.txt; with SELECTED.txt (a run
+        with a --regex of its own) only the ids it lists are checked. An empty MUST_PASS.txt passes, loudly.
 
     report.py grow MUST_PASS.txt PASSED.txt
         add to MUST_PASS.txt the ids of PASSED.txt it does not have yet (never removes any)
@@ -23,6 +23,7 @@ Needs python-subunit and testtools (both come with tempest).
 """
 import collections
 import datetime
+import os
 import re
 import sys
 
@@ -160,8 +161,18 @@ def read_ids(path):
     return ids
 
 
-def ratchet(must_pass, passed_path):
+def ratchet(must_pass, passed_path, selected_path=None):
     must = read_ids(must_pass)
+    if selected_path and must:
+        # a subset run (--regex): check only the listed tests the regex selected
+        selected = set(read_ids(selected_path))
+        outside = [t for t in must if t not in selected]
+        must = [t for t in must if t in selected]
+        if outside:
+            print(f"ratchet: {len(outside)} tests of must-pass.txt were not selected by the regex and are not checked")
+        if not must:
+            print("ratchet: the regex selected none of the tests in must-pass.txt: nothing to check")
+            return 0
     if not must:
         bar = "!" * 78
         print(f"{bar}\n!!! {must_pass} LISTS NO TESTS: the ratchet checks nothing and passes trivially.\n"
@@ -170,9 +181,17 @@ def ratchet(must_pass, passed_path):
     passed = set(read_ids(passed_path))
     missing = [t for t in must if t not in passed]
     if missing:
+        status = {}
+        tsv = os.path.join(os.path.dirname(os.path.abspath(passed_path)), "tests.tsv")
+        if os.path.exists(tsv):
+            for row in open(tsv).read().splitlines()[1:]:
+                f = row.split("\t")
+                if len(f) >= 4:
+                    status[f[0]] = f"{f[1]}: {f[3]}" if f[3] else f[1]
         print(f"RATCHET FAILED: {len(missing)} of the {len(must)} tests in must-pass.txt did not pass:")
         for t in missing:
             print(f"  {t}")
+            print(f"      {status.get(t, 'not run')}")
         return 1
     print(f"ratchet ok: all {len(must)} tests in must-pass.txt passed")
     return 0
@@ -200,8 +219,8 @@ def grow(must_pass, passed_path):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "summarize" and len(argv) == 5:
         return summarize(argv[2], argv[3], argv[4])
-    if len(argv) == 4 and argv[1] == "ratchet":
-        return ratchet(argv[2], argv[3])
+    if len(argv) in (4, 5) and argv[1] == "ratchet":
+        return ratchet(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
     if len(argv) == 4 and argv[1] == "grow":
         return grow(argv[2], argv[3])
     sys.stderr.write(__doc__)
