@@ -72,7 +72,7 @@ OUT="$WORK/osc.out"
 ERR="$WORK/osc.err"
 # o ARGS...: `openstack ARGS` with the current OS_* environment (stdout $OUT, stderr $ERR, exit code O_RC).
 o() {
-    log "\$ openstack $* (as ${OS_USERNAME}@${OS_PROJECT_NAME})"
+    log "\$ openstack $* (as ${OS_USERNAME:-token}@${OS_PROJECT_NAME:-${OS_PROJECT_ID:-}})"
     "$OSC" "$@" >"$OUT" 2>"$ERR" </dev/null
     O_RC=$?
 }
@@ -104,7 +104,7 @@ as() {
 
 step "admin: token issue, project/user create, role add"
 o_ok "token issue (admin)" token issue -f json || fatal "the admin cannot log in with openrc"
-check_eq "token issue: project" "$(out 'j["project_id"] != ""')" True
+check_eq "token issue: project is admin's" true "$(out 'j["project_id"] != ""')"
 o_ok "project create proj-a" project create --domain default --description "first project" proj-a -f json || fatal "project create failed"
 PA="$(out 'j["id"]')"
 o_ok "project create proj-b" project create proj-b -f json || fatal "project create failed"
@@ -116,13 +116,13 @@ o_ok "user create user-b" user create --project proj-b --password pb-secret user
 o_ok "role add member (user-a on proj-a)" role add --project proj-a --user user-a member
 o_ok "role add member (user-b on proj-b)" role add --project proj-b --user user-b member
 if o_ok "role assignment list --names" role assignment list --user user-a --project proj-a --names -f json; then
-    check_eq "user-a's roles on proj-a" '["member@Default"]' "$(out 'sorted(r["Role"] for r in j)')"
+    check_eq "user-a's roles on proj-a" '["member"]' "$(out 'sorted(r["Role"] for r in j)')"
 fi
 if o_ok "project list" project list -f json; then
     check_eq "project list names" '["admin", "proj-a", "proj-b"]' "$(out 'sorted(p["Name"] for p in j)')"
 fi
 o_ok "user show user-a" user show user-a -f json && check_eq "user show: email" a@example.org "$(out 'j.get("email")')"
-o_ok "role list" role list -f json && check_eq "role list has admin/member/reader" True "$(out '{"admin","member","reader"} <= {r["Name"] for r in j}')"
+o_ok "role list" role list -f json && check_eq "role list has admin/member/reader" true "$(out '{"admin","member","reader"} <= {r["Name"] for r in j}')"
 
 step "user-a: the seed's image create, list, show, set, unset, save"
 IMG="$WORK/c7custom-image.raw"
@@ -138,7 +138,7 @@ check_eq "image create: visibility" community "$(out 'j["visibility"]')"
 check_eq "image create: owner is proj-a" "$PA" "$(out 'j["owner"]')"
 check_eq "image create: hw_scsi_model" virtio-scsi "$(out 'j["properties"].get("hw_scsi_model")')"
 if as user-a pa-secret proj-a o_ok "image list" image list -f json; then
-    check_eq "image list shows it" True "$(out "any(i['ID'] == '$ID' for i in j)")"
+    check_eq "image list shows it" true "$(out "any(i['ID'] == '$ID' for i in j)")"
 fi
 as user-a pa-secret proj-a o_ok "image show NAME" image show "$NAME" -f json && check_eq "image show: id" "$ID" "$(out 'j["id"]')"
 as user-a pa-secret proj-a o_ok "image set --property" image set --property os_distro=centos "$NAME"
@@ -158,7 +158,7 @@ as user-a pa-secret proj-a o_ok "image add project (proj-b's id)" image add proj
     check_eq "member status" pending "$(out 'j.get("status")')"
 as user-b pb-secret proj-b o_ok "image set --accept (user-b)" image set --accept "$ID"
 if as user-b pb-secret proj-b o_ok "image list (user-b)" image list -f json; then
-    check_eq "user-b lists the accepted shared image" True "$(out "any(i['ID'] == '$ID' for i in j)")"
+    check_eq "user-b lists the accepted shared image" true "$(out "any(i['ID'] == '$ID' for i in j)")"
 fi
 as user-b pb-secret proj-b o_ok "image save (user-b, shared)" image save --file "$WORK/saved-b.raw" "$ID" &&
     { cmp -s "$IMG" "$WORK/saved-b.raw" && pass "user-b's saved bytes are identical" || fail "user-b's bytes differ"; }
@@ -172,7 +172,7 @@ as user-a pa-secret proj-a o_ok "image create --private" image create --private 
     --file "$WORK/secret.raw" "$SECRET" -f json || fatal "private image create failed"
 SID="$(out 'j["id"]')"
 if as user-b pb-secret proj-b o_ok "image list (user-b)" image list -f json; then
-    check_eq "user-b does not list the private image" False "$(out "any(i['ID'] == '$SID' for i in j)")"
+    check_eq "user-b does not list the private image" false "$(out "any(i['ID'] == '$SID' for i in j)")"
 fi
 as user-b pb-secret proj-b o_fails "image show of another project's private image" image show "$SID"
 as user-b pb-secret proj-b o_fails "image save of another project's private image" image save --file "$WORK/stolen.raw" "$SID"
