@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import GlimpseCore
 import GlimpseHTTP
@@ -159,14 +160,14 @@ public struct ImagesController: Sendable {
 
     @Sendable func addTag(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         try await service.addTag(
-            try context.parameters.require("id"), tag: try context.parameters.require("tag"),
+            try context.parameters.require("id"), tag: try context.parameters.decoded("tag"),
             caller: try context.requireCaller())
         return Response(status: .noContent)
     }
 
     @Sendable func deleteTag(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         try await service.deleteTag(
-            try context.parameters.require("id"), tag: try context.parameters.require("tag"),
+            try context.parameters.require("id"), tag: try context.parameters.decoded("tag"),
             caller: try context.requireCaller())
         return Response(status: .noContent)
     }
@@ -201,7 +202,7 @@ public struct ImagesController: Sendable {
 
     @Sendable func member(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         let m = try await service.member(
-            try context.parameters.require("id"), member: try context.parameters.require("member"),
+            try context.parameters.require("id"), member: try context.parameters.decoded("member"),
             caller: try context.requireCaller())
         return .json(ImageJSON.member(m))
     }
@@ -216,15 +217,24 @@ public struct ImagesController: Sendable {
             throw GlimpseError.badRequest("Invalid status: \(raw). It must be one of pending, accepted, rejected.")
         }
         let m = try await service.updateMember(
-            try context.parameters.require("id"), member: try context.parameters.require("member"), status: status,
+            try context.parameters.require("id"), member: try context.parameters.decoded("member"), status: status,
             caller: caller)
         return .json(ImageJSON.member(m))
     }
 
     @Sendable func deleteMember(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         try await service.deleteMember(
-            try context.parameters.require("id"), member: try context.parameters.require("member"),
+            try context.parameters.require("id"), member: try context.parameters.decoded("member"),
             caller: try context.requireCaller())
         return Response(status: .noContent)
+    }
+}
+
+extension Parameters {
+    /// A path parameter, percent-decoded: Hummingbird hands parameters over as sent, Glance's router decodes them
+    /// (`PUT /v2/images/{id}/tags/with%20space` tags the image "with space").
+    func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 }
