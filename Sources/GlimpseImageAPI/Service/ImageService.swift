@@ -336,7 +336,11 @@ public final class ImageService: Sendable {
     public func updateMember(_ id: String, member: String, status: MemberStatus, caller: Caller) async throws -> ImageMember {
         let image = try await visibleImage(id, caller: caller)
         guard image.visibility == .shared else { throw GlimpseError.forbidden("Only shared images have members.") }
-        guard try await metadata.member(imageID: image.id, memberID: member) != nil else {
+        // Glance's member lookup (`_image_member_find`) shows a non-admin only the memberships of its own images and
+        // its own membership: another member's record does not exist for it (404, not 403).
+        guard caller.isAdmin || caller.actsFor(image.owner) || caller.actsFor(member),
+            try await metadata.member(imageID: image.id, memberID: member) != nil
+        else {
             throw GlimpseError.notFound("Member \(member) not found for image \(image.id)")
         }
         try ImagePolicy.enforce(.modifyMember, caller: caller, image: image, memberID: member)
