@@ -18,11 +18,34 @@ extension Request {
         guard buffer.readableBytes > 0 else {
             throw GlimpseError.badRequest("Malformed JSON in request body: the body is empty.")
         }
+        // Foundation's decoder accepts trailing commas (`{"a":1,}`); Glance's JSON parser, like RFC 8259, does not.
+        guard !Self.hasTrailingComma(buffer.readableBytesView) else {
+            throw GlimpseError.badRequest("Malformed JSON in request body.")
+        }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
         } catch {
             throw GlimpseError.badRequest("Malformed JSON in request body.")
         }
+    }
+
+    /// Whether a `,` is followed (after whitespace) by `}` or `]` outside strings.
+    static func hasTrailingComma(_ bytes: ByteBufferView) -> Bool {
+        var inString = false, escaped = false, afterComma = false
+        for b in bytes {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            afterComma = b == UInt8(ascii: ",")
+        }
+        return false
     }
 
     /// A JSON object body, or 400.
