@@ -58,7 +58,10 @@ def one_line(details, status):
     # tempest's exceptions put the server's answer on a "Details: ..." line
     det = next((l for l in lines if l.startswith("Details:")), "")
     reason = exc + (" | " + det if det and det not in exc else "")
-    return re.sub(r"\s+", " ", reason)[:400]
+    # "<bound method ImagesClient.show_image of <...ImagesClient object at 0x..>>" -> "ImagesClient.show_image"
+    reason = re.sub(r"<bound method ([\w.]+) of <[^>]*>>", r"\1", reason)
+    reason = re.sub(r"\s+", " ", reason)
+    return reason if len(reason) <= 300 else reason[:297] + "..."
 
 
 def read_stream(path):
