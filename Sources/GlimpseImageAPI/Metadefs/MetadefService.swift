@@ -648,11 +648,8 @@ public struct MetadefService: Sendable {
         }
         let ns = try await load(name, caller)
         try MetadefPolicy.enforce(.getTags, ns, caller)
-        let tags: [MetadefTagRecord]
-        do {
-            tags = try await store.tags(
-                namespaceID: ns.id, ascending: ascending, sortByName: byName, markerName: marker, limit: limit)
-        }
+        let tags = try await store.tags(
+            namespaceID: ns.id, ascending: ascending, sortByName: byName, markerName: marker, limit: limit)
         return .object([("tags", .array(tags.map { Self.nameOnly($0.name) }))])
     }
 
