@@ -84,6 +84,9 @@ enum IdentityWiring {
 
     /// Opens the identity store in the data directory, bootstraps it, and writes `openrc` when the admin password is known.
     static func openBuiltin(config: GlimpseConfiguration, logger: Logger) async throws -> IdentityService {
+        guard config.identity.tokenExpiration > 0 else {
+            throw IdentityConfigurationError("--token-expiration must be a positive number of seconds")
+        }
         let dir = config.dataDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try IdentitySQLiteStore(path: dir + "/identity.sqlite")
