@@ -83,6 +83,12 @@ public struct ImageListQuery: Sendable, Equatable {
                 }
             case "owner": q.owner = value
             case "tag": q.tags.append(value)
+            case "size":
+                guard let n = Int64(value) else {
+                    throw GlimpseError.badRequest("Unable to filter on a range with a non-numeric value.")
+                }
+                q.sizeMin = n
+                q.sizeMax = n
             case "size_min", "size_max":
                 guard let n = Int64(value) else {
                     throw GlimpseError.badRequest("Unable to filter on a range with a non-numeric value.")

@@ -73,8 +73,18 @@ public enum ImageRules {
             throw GlimpseError.badRequest("Request body must be a JSON array of operation objects.")
         }
         return try items.map { item in
-            guard case .object(let o) = item else {
+            guard case .object(let given) = item else {
                 throw GlimpseError.badRequest("Operations must be JSON objects.")
+            }
+            // Besides RFC 6902's `{"op": "replace", "path": "/x"}`, Glance accepts the older form
+            // `{"replace": "/x", "value": ...}` (Tempest's image client sends it).
+            var o = given
+            if o["op"] == nil, o["path"] == nil {
+                let legacy = ["add", "remove", "replace"].filter { o[$0] != nil }
+                if legacy.count == 1, let path = o.removeValue(forKey: legacy[0]) {
+                    o["op"] = .string(legacy[0])
+                    o["path"] = path
+                }
             }
             guard case .string(let opName)? = o["op"] else {
                 throw GlimpseError.badRequest("Unable to find 'op' in JSON Schema change")

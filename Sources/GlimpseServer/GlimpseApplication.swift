@@ -5,6 +5,7 @@ import GlimpseImageAPI
 import GlimpseStorage
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Builds the Glimpse application: stores, recovery, routes and the listener.
 public enum GlimpseApplication {
@@ -25,7 +26,9 @@ public enum GlimpseApplication {
         _ config: GlimpseConfiguration, logger: Logger
     ) async throws -> some ApplicationProtocol {
         let stores = try openEmbeddedStores(at: config.dataDirectory)
-        let images = ImageService(metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, logger: logger)
+        let images = ImageService(
+            metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, importOptions: config.imports,
+            logger: logger)
         try await images.recover()
 
         let router = Router(context: GlimpseRequestContext.self)
@@ -39,6 +42,15 @@ public enum GlimpseApplication {
         ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)
         SchemasController().addRoutes(to: v2)
         try MetadefsController(dataDirectory: config.dataDirectory, publicURL: config.publicURL).addRoutes(to: v2)
+        ImportController(service: images).addRoutes(to: v2)
+
+        if let registry = config.metricsRegistry {
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
+        }
 
         logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
         logger.notice("data directory: \(config.dataDirectory)")

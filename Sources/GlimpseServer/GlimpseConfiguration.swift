@@ -3,6 +3,7 @@
 
 import Foundation
 import GlimpseImageAPI
+import Prometheus
 
 /// Everything `glimpse serve` can be told.
 public struct GlimpseConfiguration: Sendable {
@@ -22,6 +23,8 @@ public struct GlimpseConfiguration: Sendable {
     public var publicURL: String
     public var auth: AuthMode
     public var limits: ImageLimits
+    /// Where `/metrics` reads Prometheus metrics from; nil serves no metrics.
+    public var metricsRegistry: PrometheusCollectorRegistry?
     /// Image import methods and `web-download` filtering.
     public var imports: ImportOptions = .init()
     /// Disk format of server snapshots (`qemu-img convert -O`): qcow2 (default) or raw.

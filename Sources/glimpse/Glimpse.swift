@@ -1,10 +1,13 @@
 // The `glimpse` executable: argument parsing and subcommands; everything else lives in the modules.
 
 import ArgumentParser
+import Foundation
 import GlimpseImageAPI
 import GlimpseServer
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 @main
 struct Glimpse: AsyncParsableCommand {
@@ -42,6 +45,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
+    @Option(help: "Comma-separated ports web-download imports may fetch from (default: 80,443).")
+    var importAllowedPorts: String?
+    @Option(help: "Comma-separated hosts web-download imports may fetch from (default: any host).")
+    var importAllowedHosts: String?
+    @Flag(help: "Do not serve Prometheus metrics at /metrics.") var noMetrics = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func run() async throws {
@@ -61,6 +69,18 @@ struct Serve: AsyncParsableCommand {
         config.identity.keystoneUser = keystoneUser
         config.identity.keystonePassword = keystonePassword
         config.identity.keystoneProject = keystoneProject
+        if let ports = importAllowedPorts {
+            config.imports.allowedPorts = Set(ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        }
+        if let hosts = importAllowedHosts {
+            config.imports.allowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        if !noMetrics {
+            // One registry per process: swift-metrics can be bootstrapped once.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            config.metricsRegistry = registry
+        }
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.runService()
     }

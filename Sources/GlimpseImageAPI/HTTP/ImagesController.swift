@@ -45,6 +45,8 @@ public struct ImagesController: Sendable {
 
     @Sendable func list(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
+        // `GET /v2/images/` is an image with an empty id, not the list (Glance answers 404).
+        if request.uri.path.hasSuffix("/") { throw GlimpseError.noImage("") }
         let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         let query = try ImageListQuery.parse(items)
         let images = try await service.list(query, caller: caller)

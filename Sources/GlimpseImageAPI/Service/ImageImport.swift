@@ -4,6 +4,10 @@ import GlimpseCore
 import GlimpseHTTP
 import GlimpseStorage
 import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which import methods are on, and where `web-download` may fetch from (Glance's `[import_filtering_opts]`).
 public struct ImportOptions: Sendable {
@@ -97,7 +101,7 @@ extension ImageService {
             guard case .string(let uri)? = method["uri"] else {
                 throw GlimpseError.badRequest("URI for web-download does not pass filtering: no 'uri' given.")
             }
-            source = try webDownloadSource(uri)
+            source = try await webDownloadSource(uri)
         default:
             throw GlimpseError.badRequest("Import method \(name) is not valid.")
         }
@@ -128,7 +132,7 @@ extension ImageService {
         return task
     }
 
-    func webDownloadSource(_ uri: String) throws -> URL {
+    func webDownloadSource(_ uri: String) async throws -> URL {
         guard let url = URL(string: uri), let scheme = url.scheme?.lowercased(), let host = url.host else {
             throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)")
         }
@@ -136,6 +140,18 @@ extension ImageService {
         guard importOptions.allowedSchemes.contains(scheme), importOptions.allowedPorts.contains(port),
             importOptions.allowedHosts.isEmpty || importOptions.allowedHosts.contains(host)
         else { throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)") }
+        // Resolve now, so a host that does not exist is a clear 400 rather than a task failing later.
+        let resolves = try await NIOThreadPool.singleton.runIfActive { () -> Bool in
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            let rc = getaddrinfo(host, nil, &hints, &result)
+            if let result { freeaddrinfo(result) }
+            return rc == 0
+        }
+        guard resolves else {
+            throw GlimpseError.badRequest("URI for web-download does not pass filtering: host \(host) cannot be resolved.")
+        }
         return url
     }
 

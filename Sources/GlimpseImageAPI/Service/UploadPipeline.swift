@@ -18,11 +18,16 @@ final class UploadPipeline: Sendable {
 
     static let chunkSize = 4 << 20
     static let headSize = 512
+    /// Two threads for the two digests, shared by every upload in the process.
+    static let sharedHashPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
     let hashPool: NIOThreadPool
 
     init() {
-        hashPool = NIOThreadPool(numberOfThreads: 2)
-        hashPool.start()
+        hashPool = Self.sharedHashPool
     }
 
     func copy<Body: AsyncSequence & Sendable>(
