@@ -55,7 +55,7 @@ public enum GlimpseApplication {
         logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
         logger.notice("data directory: \(config.dataDirectory)")
         return Application(
-            router: router,
+            responder: VersionPrefixResponder(inner: router.buildResponder()),
             server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             logger: logger)
