@@ -16,7 +16,7 @@ final class UploadPipeline: Sendable {
         var head: [UInt8]
     }
 
-    static let chunkSize = 4 << 20
+    static let chunkSize = 2 << 20
     static let headSize = 512
     /// Two threads for the two digests, shared by every upload in the process.
     static let sharedHashPool: NIOThreadPool = {
