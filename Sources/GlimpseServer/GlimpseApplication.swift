@@ -26,9 +26,11 @@ public enum GlimpseApplication {
         _ config: GlimpseConfiguration, logger: Logger
     ) async throws -> some ApplicationProtocol {
         let stores = try openEmbeddedStores(at: config.dataDirectory)
+        let cache = try await ImageCache.open(
+            directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let images = ImageService(
             metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, importOptions: config.imports,
-            logger: logger)
+            cache: cache, logger: logger)
         try await images.recover()
 
         let router = Router(context: GlimpseRequestContext.self)
@@ -43,6 +45,7 @@ public enum GlimpseApplication {
         SchemasController().addRoutes(to: v2)
         try MetadefsController(dataDirectory: config.dataDirectory, publicURL: config.publicURL).addRoutes(to: v2)
         ImportController(service: images).addRoutes(to: v2)
+        CacheController(service: images)?.addRoutes(to: v2)
 
         if let registry = config.metricsRegistry {
             router.get("metrics") { _, _ in

@@ -28,6 +28,8 @@ public final class ImageService: Sendable {
     public let blobs: any BlobStore
     public let limits: ImageLimits
     public let importOptions: ImportOptions
+    /// The node-local image cache downloads are served from when it holds the image (`/v2/cache`).
+    public let cache: ImageCache?
     let logger: Logger
     let pipeline: UploadPipeline
     /// Imports running in the background, so shutdown and tests can wait for them.
@@ -35,8 +37,9 @@ public final class ImageService: Sendable {
 
     public init(
         metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(),
-        importOptions: ImportOptions = .init(), logger: Logger
+        importOptions: ImportOptions = .init(), cache: ImageCache? = nil, logger: Logger
     ) {
+        self.cache = cache
         self.metadata = metadata
         self.blobs = blobs
         self.limits = limits
@@ -154,6 +157,7 @@ public final class ImageService: Sendable {
                 throw GlimpseError.forbidden("Image \(current.id) is protected and cannot be deleted.")
             }
         }) != nil else { throw GlimpseError.notFound("Failed to find image \(id) to delete") }
+        await cache?.remove(image.id)
         try await blobs.delete(key: image.id)
         try await blobs.delete(key: Self.stagingKey(image.id))
         logger.info("deleted image \(image.id)")
@@ -292,7 +296,9 @@ public final class ImageService: Sendable {
             }
             r = resolved
         }
-        guard let chunks = try await blobs.read(key: image.id, range: r) else {
+        var chunks = await cache?.read(image, range: r)
+        if chunks == nil { chunks = try await blobs.read(key: image.id, range: r) }
+        guard let chunks else {
             throw GlimpseError.notFound("Image data for \(image.id) could not be found.")
         }
         return Download(image: image, chunks: chunks, range: r, totalSize: size)
