@@ -8,6 +8,7 @@ public enum ImagePolicy {
         case addMember = "add_member", deleteMember = "delete_member", getMember = "get_member"
         case getMembers = "get_members", modifyMember = "modify_member"
         case deactivate, reactivate
+        case addImageLocation = "add_image_location", fetchImageLocation = "fetch_image_location"
     }
 
     /// Whether `image` exists at all for `caller` (glance/db/utils.py `is_image_visible`).
@@ -47,6 +48,10 @@ public enum ImagePolicy {
             return reader && (owns || caller.actsFor(memberID))
         case .modifyMember:
             return member && caller.actsFor(memberID)
+        case .addImageLocation:  // service_api or a member of the owner project
+            return caller.hasRole("service") || (member && owns)
+        case .fetchImageLocation:  // service_api
+            return caller.hasRole("service")
         }
     }
 

@@ -45,6 +45,7 @@ public enum GlimpseApplication {
         SchemasController().addRoutes(to: v2)
         try MetadefsController(dataDirectory: config.dataDirectory, publicURL: config.publicURL).addRoutes(to: v2)
         ImportController(service: images).addRoutes(to: v2)
+        LocationsController(service: images).addRoutes(to: v2)
         CacheController(service: images)?.addRoutes(to: v2)
 
         if let registry = config.metricsRegistry {

@@ -36,6 +36,11 @@ public protocol MetadataStore: Sendable {
     func tasks(imageID: String) async throws -> [ImageTask]
     /// All tasks, newest first, at most `limit`.
     func allTasks(limit: Int) async throws -> [ImageTask]
+
+    /// Appends a location to an image; 404 if the image does not exist. Locations go with their image.
+    func addLocation(_ location: ImageLocation, imageID: String) async throws
+    /// The image's locations, in the order they were added.
+    func locations(imageID: String) async throws -> [ImageLocation]
 }
 
 extension MetadataStore {

@@ -87,6 +87,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     CREATE INDEX tasks_image ON tasks(image_id, created_at);
                     """)
         }
+        registerLocationMigrations(&m)
         return m
     }
 

@@ -373,6 +373,7 @@ public final class ImageService: Sendable {
             try await metadata.transition(id: image.id, from: [.saving], to: .queued)
             logger.notice("image \(image.id) was being uploaded when the server stopped; it is queued again")
         }
+        try await recoverLocationImports()
         try await recoverImports()
         let removed = try await blobs.removeIncomplete()
         if removed > 0 { logger.notice("removed \(removed) incomplete upload(s)") }
