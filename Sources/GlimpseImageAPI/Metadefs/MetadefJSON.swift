@@ -1,83 +1,10 @@
 import Foundation
 import GlimpseCore
+import GlimpseHTTP
 import NIOCore
 
-/// An ordered JSON document for metadefs responses. Objects keep the order they are built in (Glance's WSME models
-/// serialise in declaration order); free-form parts (property schemas) come from `JSONValue` with sorted keys.
-indirect enum MetadefOut {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([MetadefOut])
-    case object([(String, MetadefOut)])
-
-    init(_ v: JSONValue) {
-        switch v {
-        case .null: self = .null
-        case .bool(let b): self = .bool(b)
-        case .int(let i): self = .int(i)
-        case .double(let d): self = .double(d)
-        case .string(let s): self = .string(s)
-        case .array(let a): self = .array(a.map(MetadefOut.init))
-        case .object(let o): self = .object(o.keys.sorted().map { ($0, MetadefOut(o[$0]!)) })
-        }
-    }
-
-    var text: String {
-        var s = ""
-        render(into: &s)
-        return s
-    }
-
-    var buffer: ByteBuffer { ByteBuffer(string: text) }
-
-    func render(into s: inout String) {
-        switch self {
-        case .null: s += "null"
-        case .bool(let b): s += b ? "true" : "false"
-        case .int(let i): s += String(i)
-        case .double(let d):
-            if d.isFinite { s += String(d) } else { s += "null" }
-        case .string(let str): Self.quote(str, into: &s)
-        case .array(let a):
-            s += "["
-            for (i, v) in a.enumerated() {
-                if i > 0 { s += ", " }
-                v.render(into: &s)
-            }
-            s += "]"
-        case .object(let o):
-            s += "{"
-            for (i, (k, v)) in o.enumerated() {
-                if i > 0 { s += ", " }
-                Self.quote(k, into: &s)
-                s += ": "
-                v.render(into: &s)
-            }
-            s += "}"
-        }
-    }
-
-    static func quote(_ str: String, into s: inout String) {
-        s += "\""
-        for u in str.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                s += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: s.unicodeScalars.append(u)
-            }
-        }
-        s += "\""
-    }
-}
+/// Metadefs responses keep the order Glance's WSME models serialise in.
+typealias MetadefOut = OrderedJSON
 
 /// Builds an ordered object, leaving out nil members (WSME omits unset attributes).
 struct MetadefObjectBuilder {
