@@ -9,12 +9,7 @@ public final class SQLiteComputeStore: ComputeStore {
 
     /// Opens (or creates) the database; a new database gets devstack's default flavors.
     public init(path: String, defaultFlavors: [Flavor] = Flavor.devstackDefaults) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        pool = try DatabasePool(path: path, configuration: config)
+        pool = try EmbeddedSQLite.openPool(at: path)
         var m = DatabaseMigrator()
         m.registerMigration("v1-compute") { db in
             try db.execute(

@@ -6,13 +6,7 @@ public final class IdentitySQLiteStore: IdentityStore {
     let pool: DatabasePool
 
     public init(path: String) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        pool = try DatabasePool(path: path, configuration: config)
+        pool = try EmbeddedSQLite.openPool(at: path)
         try Self.migrator.migrate(pool)
     }
 

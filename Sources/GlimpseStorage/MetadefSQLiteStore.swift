@@ -8,13 +8,7 @@ public final class SQLiteMetadefStore: MetadefStore {
     let pool: DatabasePool
 
     public init(path: String, standardResourceTypes: [String] = MetadefResourceTypeRecord.standardNames) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.foreignKeysEnabled = true
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        pool = try DatabasePool(path: path, configuration: config)
+        pool = try EmbeddedSQLite.openPool(at: path)
         var m = DatabaseMigrator()
         m.registerMigration("v1-metadefs") { db in
             try db.execute(

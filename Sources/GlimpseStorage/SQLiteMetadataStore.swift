@@ -6,12 +6,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     let pool: DatabasePool
 
     public init(path: String) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        pool = try DatabasePool(path: path, configuration: config)
+        pool = try EmbeddedSQLite.openPool(at: path)
         try Self.migrator.migrate(pool)
     }
 
@@ -259,7 +254,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    /// Loads images in the order of `ids`, with their tags and properties (three queries, whatever the count).
+    static let imageColumns = """
+        id, name, status, visibility, protected, os_hidden, checksum, os_hash_algo, os_hash_value, owner, size,
+        virtual_size, disk_format, container_format, min_ram, min_disk, created_at, updated_at
+        """
+
+    /// Loads images in the order of `ids`, with their tags and properties (three queries per 500 images).
+    /// Columns are read by position and statements are cached: this is the hot path of every GET and list.
     static func load(ids: [String], db: Database) throws -> [Image] {
         guard !ids.isEmpty else { return [] }
         var byID: [String: Image] = [:]
@@ -267,28 +268,26 @@ public final class SQLiteMetadataStore: MetadataStore {
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let args = StatementArguments(chunk)
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM images WHERE id IN (\(marks))", arguments: args) {
+            let images = try db.cachedStatement(sql: "SELECT \(imageColumns) FROM images WHERE id IN (\(marks))")
+            for row in try Row.fetchAll(images, arguments: args) {
                 let image = Image(
-                    id: row["id"], name: row["name"], status: ImageStatus(rawValue: row["status"]) ?? .queued,
-                    visibility: Visibility(rawValue: row["visibility"]) ?? .private, protected: row["protected"],
-                    osHidden: row["os_hidden"], checksum: row["checksum"], osHashAlgo: row["os_hash_algo"],
-                    osHashValue: row["os_hash_value"], owner: row["owner"], size: row["size"],
-                    virtualSize: row["virtual_size"], diskFormat: row["disk_format"],
-                    containerFormat: row["container_format"], minRAM: row["min_ram"], minDisk: row["min_disk"],
-                    createdAt: Timestamp(microseconds: row["created_at"]),
-                    updatedAt: Timestamp(microseconds: row["updated_at"]))
+                    id: row[0], name: row[1], status: ImageStatus(rawValue: row[2]) ?? .queued,
+                    visibility: Visibility(rawValue: row[3]) ?? .private, protected: row[4], osHidden: row[5],
+                    checksum: row[6], osHashAlgo: row[7], osHashValue: row[8], owner: row[9], size: row[10],
+                    virtualSize: row[11], diskFormat: row[12], containerFormat: row[13], minRAM: row[14],
+                    minDisk: row[15], createdAt: Timestamp(microseconds: row[16]),
+                    updatedAt: Timestamp(microseconds: row[17]))
                 byID[image.id] = image
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT image_id, name, value FROM image_properties WHERE image_id IN (\(marks))", arguments: args)
-            {
+            let properties = try db.cachedStatement(
+                sql: "SELECT image_id, name, value FROM image_properties WHERE image_id IN (\(marks))")
+            for row in try Row.fetchAll(properties, arguments: args) {
                 let id: String = row[0]
                 byID[id]?.properties[row[1]] = row[2]
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT image_id, value FROM image_tags WHERE image_id IN (\(marks)) ORDER BY position",
-                arguments: args)
-            {
+            let tags = try db.cachedStatement(
+                sql: "SELECT image_id, value FROM image_tags WHERE image_id IN (\(marks)) ORDER BY position")
+            for row in try Row.fetchAll(tags, arguments: args) {
                 let id: String = row[0]
                 byID[id]?.tags.append(row[1])
             }
