@@ -269,7 +269,8 @@ public final class SQLiteMetadataStore: MetadataStore {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let args = StatementArguments(chunk)
             let images = try db.cachedStatement(sql: "SELECT \(imageColumns) FROM images WHERE id IN (\(marks))")
-            for row in try Row.fetchAll(images, arguments: args) {
+            let imageRows = try Row.fetchCursor(images, arguments: args)
+            while let row = try imageRows.next() {
                 let image = Image(
                     id: row[0], name: row[1], status: ImageStatus(rawValue: row[2]) ?? .queued,
                     visibility: Visibility(rawValue: row[3]) ?? .private, protected: row[4], osHidden: row[5],
@@ -281,13 +282,15 @@ public final class SQLiteMetadataStore: MetadataStore {
             }
             let properties = try db.cachedStatement(
                 sql: "SELECT image_id, name, value FROM image_properties WHERE image_id IN (\(marks))")
-            for row in try Row.fetchAll(properties, arguments: args) {
+            let propertyRows = try Row.fetchCursor(properties, arguments: args)
+            while let row = try propertyRows.next() {
                 let id: String = row[0]
                 byID[id]?.properties[row[1]] = row[2]
             }
             let tags = try db.cachedStatement(
                 sql: "SELECT image_id, value FROM image_tags WHERE image_id IN (\(marks)) ORDER BY position")
-            for row in try Row.fetchAll(tags, arguments: args) {
+            let tagRows = try Row.fetchCursor(tags, arguments: args)
+            while let row = try tagRows.next() {
                 let id: String = row[0]
                 byID[id]?.tags.append(row[1])
             }
