@@ -37,8 +37,8 @@ BIG_SHA512="$(sha512_of "$BIG")"
 log "upload data: $BIG_SIZE bytes, md5 $BIG_MD5"
 
 # data_files DIR: every regular file under DIR that is not a SQLite database file
-# (a file with the SQLite header, or its -wal / -shm / -journal companion) nor one of our
-# server logs. One line each: "path (N bytes)".
+# (a file with the SQLite header, or its -wal / -shm / -journal companion), nor the image cache's
+# index, nor one of our server logs. One line each: "path (N bytes)".
 data_files() {
     python3 - "$1" <<'EOF'
 import os, sys
@@ -58,6 +58,9 @@ for d, _, files in os.walk(root):
         if d == root and name.startswith("glimpse-e2e-") and name.endswith(".log"):
             continue
         if is_sqlite(p):
+            continue
+        # The image cache's index is metadata, like the databases; cached data itself still counts.
+        if os.path.relpath(p, root) == os.path.join("cache", "index.json"):
             continue
         base = None
         for suffix in ("-wal", "-shm", "-journal"):
