@@ -12,7 +12,7 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
+        } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw GlimpseError.tooLarge("Request body is too large: at most \(context.maxUploadSize) bytes of JSON are accepted.")
         }
         guard buffer.readableBytes > 0 else {
