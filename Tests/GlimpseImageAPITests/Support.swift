@@ -161,14 +161,16 @@ struct API: Sendable {
         return r["images"]?.array?.compactMap { $0["id"]?.string } ?? []
     }
 
-    /// Files kept under the data directory's blob store (finished or not).
+    /// Files kept under the data directory's blob store (finished or not). Deleted objects waiting in `trash/` for
+    /// their background unlink are not counted: they can no longer be read (FileBlobStoreTests check they go).
     func blobFiles() -> [String] {
         let root = dataDirectory + "/blobs"
         guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
         var files: [String] = []
         while let f = e.nextObject() as? String {
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + f, isDirectory: &isDir), !isDir.boolValue {
+            if FileManager.default.fileExists(atPath: root + "/" + f, isDirectory: &isDir), !isDir.boolValue,
+               !f.hasPrefix("trash/") {
                 files.append(f)
             }
         }

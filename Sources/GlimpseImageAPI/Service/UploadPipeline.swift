@@ -4,9 +4,10 @@ import GlimpseStorage
 import NIOCore
 import NIOPosix
 
-/// The upload hot path. Network buffers are gathered into large chunks; each chunk is written to the blob and fed
-/// to MD5 and SHA-512 on separate threads at the same time, while the next chunk is being received. At most two
-/// chunks are in memory, whatever the image size.
+/// The upload hot path. Network buffers are gathered into large chunks; every chunk goes through three lanes,
+/// MD5, SHA-512 and the blob write, each running on its own thread and taking chunks strictly in order. The lanes
+/// are decoupled so that the slowest one (SHA-512) never waits for the others: at most `depth` chunks are in flight,
+/// whatever the image size, and their buffers are reused.
 final class UploadPipeline: Sendable {
     struct Result: Sendable {
         var size: Int64
@@ -16,7 +17,8 @@ final class UploadPipeline: Sendable {
         var head: [UInt8]
     }
 
-    static let chunkSize = 2 << 20
+    static let chunkSize = 1 << 20
+    static let depth = 4
     static let headSize = 512
     /// Two threads for the two digests, shared by every upload in the process.
     static let sharedHashPool: NIOThreadPool = {
@@ -30,6 +32,26 @@ final class UploadPipeline: Sendable {
         hashPool = Self.sharedHashPool
     }
 
+    /// One chunk on its way through the lanes.
+    private struct InFlight {
+        var buffer: ByteBuffer
+        var md5: Task<Void, any Error>
+        var sha: Task<Void, any Error>
+        var write: Task<Void, any Error>
+
+        func wait() async throws {
+            try await md5.value
+            try await sha.value
+            try await write.value
+        }
+
+        /// Waits for the lanes and hands the buffer back for reuse.
+        consuming func finished() async throws -> ByteBuffer {
+            try await wait()
+            return buffer
+        }
+    }
+
     func copy<Body: AsyncSequence & Sendable>(
         _ body: Body, into writer: any BlobWriter, limit: Int64, limitError: GlimpseError
     ) async throws -> Result where Body.Element == ByteBuffer {
@@ -37,7 +59,7 @@ final class UploadPipeline: Sendable {
         var total: Int64 = 0
         var head: [UInt8] = []
         var chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
-        var inFlight: Task<Void, any Error>?
+        var inFlight: [InFlight] = []
         do {
             for try await part in body {
                 total += Int64(part.readableBytes)
@@ -47,45 +69,65 @@ final class UploadPipeline: Sendable {
                 }
                 chunk.writeImmutableBuffer(part)
                 if chunk.readableBytes >= Self.chunkSize {
-                    try await inFlight?.value
-                    inFlight = process(chunk, writer: writer, digests: digests)
-                    chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
+                    inFlight.append(start(chunk, after: inFlight.last, writer: writer, digests: digests))
+                    if inFlight.count >= Self.depth {
+                        chunk = try await inFlight.removeFirst().finished()
+                        chunk.clear()  // reuses the storage once the lanes have let go of it
+                    } else {
+                        chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
+                    }
                 }
             }
-            try await inFlight?.value
-            inFlight = nil
-            if chunk.readableBytes > 0 { try await process(chunk, writer: writer, digests: digests).value }
+            if chunk.readableBytes > 0 {
+                inFlight.append(start(chunk, after: inFlight.last, writer: writer, digests: digests))
+            }
+            for item in inFlight { try await item.wait() }
         } catch {
-            // Let the chunk in flight finish before the caller cancels the writer under it.
-            _ = try? await inFlight?.value
+            // Let every lane finish before the caller cancels the writer under it.
+            for item in inFlight { try? await item.wait() }
             throw error
         }
         let (md5, sha) = digests.finish()
         return Result(size: total, md5: md5, sha512: sha, head: head)
     }
 
-    private func process(_ chunk: ByteBuffer, writer: any BlobWriter, digests: Digests) -> Task<Void, any Error> {
+    /// Queues `chunk` on each lane behind the previous chunk of the same lane.
+    private func start(_ chunk: ByteBuffer, after previous: InFlight?, writer: any BlobWriter, digests: Digests) -> InFlight {
         let pool = hashPool
-        return Task {
-            async let md5: Void = pool.runIfActive { digests.updateMD5(chunk) }
-            async let sha: Void = pool.runIfActive { digests.updateSHA512(chunk) }
-            try await writer.write(chunk)
-            try await md5
-            try await sha
-        }
+        let (md5Before, shaBefore, writeBefore) = (previous?.md5, previous?.sha, previous?.write)
+        return InFlight(
+            buffer: chunk,
+            md5: Task {
+                try await md5Before?.value
+                try await pool.runIfActive { digests.updateMD5(chunk) }
+            },
+            sha: Task {
+                try await shaBefore?.value
+                try await pool.runIfActive { digests.updateSHA512(chunk) }
+            },
+            write: Task {
+                try await writeBefore?.value
+                try await writer.write(chunk)
+            }
+        )
     }
 }
 
-/// The two running digests. Each is touched by one thread at a time: chunks are processed strictly in order.
+/// The two running digests. Each is touched by one thread at a time: a lane processes chunks strictly in order.
 final class Digests: @unchecked Sendable {
     private var md5 = Insecure.MD5()
     private var sha = SHA512()
+    private let systemSHA = SystemSHA512.make()
 
     func updateMD5(_ b: ByteBuffer) { b.withUnsafeReadableBytes { md5.update(bufferPointer: $0) } }
-    func updateSHA512(_ b: ByteBuffer) { b.withUnsafeReadableBytes { sha.update(bufferPointer: $0) } }
+    func updateSHA512(_ b: ByteBuffer) {
+        b.withUnsafeReadableBytes { bytes in
+            if let systemSHA { systemSHA.update(bytes) } else { sha.update(bufferPointer: bytes) }
+        }
+    }
 
     func finish() -> (String, String) {
-        (Self.hex(md5.finalize()), Self.hex(sha.finalize()))
+        (Self.hex(md5.finalize()), systemSHA.map { Self.hex($0.finalize()) } ?? Self.hex(sha.finalize()))
     }
 
     static func hex<D: Sequence>(_ d: D) -> String where D.Element == UInt8 {
