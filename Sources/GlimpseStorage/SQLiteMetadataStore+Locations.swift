@@ -31,7 +31,7 @@ extension SQLiteMetadataStore {
     }
 
     public func addLocation(_ location: ImageLocation, imageID: String) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM images WHERE id = ?", arguments: [imageID]) == true else {
                 throw GlimpseError.noImage(imageID)
             }

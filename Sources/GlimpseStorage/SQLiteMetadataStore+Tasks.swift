@@ -4,11 +4,11 @@ import GlimpseCore
 /// Import tasks in the same SQLite database as the images they belong to.
 extension SQLiteMetadataStore {
     public func insertTask(_ task: ImageTask) async throws {
-        try await pool.write { db in try Self.write(task, db: db, insert: true) }
+        try await write { db in try Self.write(task, db: db, insert: true) }
     }
 
     public func updateTask(id: String, _ body: @Sendable (inout ImageTask) throws -> Void) async throws -> ImageTask? {
-        try await pool.write { db in
+        try await write { db in
             guard var task = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.task(from:))
             else { return nil }
             try body(&task)

@@ -4,6 +4,7 @@ import GlimpseCore
 /// `MetadataStore` on SQLite through GRDB: WAL mode, versioned migrations, one write transaction per mutation.
 public final class SQLiteMetadataStore: MetadataStore {
     let pool: DatabasePool
+    let recent = RecentImages(capacity: 4096)
 
     public init(path: String) throws {
         pool = try EmbeddedSQLite.openPool(at: path)
@@ -89,7 +90,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: images
 
     public func insertImage(_ image: Image) async throws {
-        try await pool.write { db in
+        try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM images WHERE id = ?", arguments: [image.id]) == true {
                 throw GlimpseError.conflict("An image with identifier \(image.id) already exists")
             }
@@ -98,11 +99,21 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func image(id: String) async throws -> Image? {
-        try await pool.read { db in try Self.load(ids: [id], db: db).first }
+        if let hit = recent.image(id) { return hit }
+        let generation = recent.generation
+        let image = try await pool.read { db in try Self.load(ids: [id], db: db).first }
+        if let image { recent.remember(image, readAt: generation) }
+        return image
+    }
+
+    /// Every write transaction goes through here, so that no cached image outlives a change.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        defer { recent.invalidateAll() }
+        return try await pool.write(body)
     }
 
     public func updateImage(id: String, _ body: @Sendable (inout Image) throws -> Void) async throws -> Image {
-        try await pool.write { db in
+        try await write { db in
             guard var image = try Self.load(ids: [id], db: db).first else { throw GlimpseError.noImage(id) }
             let before = image
             try body(&image)
@@ -113,7 +124,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteImage(id: String, onlyIf check: @Sendable (Image) throws -> Void) async throws -> Image? {
-        try await pool.write { db in
+        try await write { db in
             guard let image = try Self.load(ids: [id], db: db).first else { return nil }
             try check(image)
             try db.execute(sql: "DELETE FROM image_properties WHERE image_id = ?", arguments: [id])
@@ -172,7 +183,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func insertMember(_ m: ImageMember, limit: Int) async throws {
-        try await pool.write { db in
+        try await write { db in
             if try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM image_members WHERE image_id = ? AND member = ?",
                 arguments: [m.imageID, m.memberID]) == true
@@ -190,7 +201,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func updateMember(imageID: String, memberID: String, status: MemberStatus, at: Timestamp) async throws -> ImageMember? {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE image_members SET status = ?, updated_at = ? WHERE image_id = ? AND member = ?",
                 arguments: [status.rawValue, at.microseconds, imageID, memberID])
@@ -201,7 +212,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteMember(imageID: String, memberID: String) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "DELETE FROM image_members WHERE image_id = ? AND member = ?", arguments: [imageID, memberID])
             return db.changesCount > 0

@@ -90,7 +90,9 @@ struct Serve: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             config.metricsRegistry = registry
         }
+        let lock = try DataDirectoryLock(directory: config.dataDirectory)
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.runService()
+        withExtendedLifetime(lock) {}
     }
 }

@@ -41,6 +41,25 @@ struct MetadataStoreContractTests {
     }
 
     @Test(arguments: MetadataBackend.allCases)
+    func everyReadSeesTheLatestWriteEvenUnderConcurrentReads(_ backend: MetadataBackend) async throws {
+        // Reads may be served from memory; no write may ever be hidden by what was read before it.
+        let store = try backend.make().store
+        let img = Self.image(1, properties: ["v": "0"])
+        try await store.insertImage(img)
+        for round in 1...50 {
+            async let readers: Void = withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { _ = try await store.image(id: img.id) } }
+                try await group.waitForAll()
+            }
+            _ = try await store.updateImage(id: img.id) { $0.properties["v"] = String(round) }
+            try await readers
+            #expect(try await store.image(id: img.id)?.properties["v"] == String(round), "round \(round)")
+        }
+        _ = try await store.deleteImage(id: img.id, onlyIf: { _ in })
+        #expect(try await store.image(id: img.id) == nil, "a deleted image is not served from memory")
+    }
+
+    @Test(arguments: MetadataBackend.allCases)
     func duplicateIDsAreAConflict(_ backend: MetadataBackend) async throws {
         let store = try backend.make().store
         try await store.insertImage(Self.image(1))
