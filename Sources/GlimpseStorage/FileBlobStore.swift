@@ -326,45 +326,72 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     }
 }
 
+/// Reads an object chunk by chunk, one chunk ahead of the consumer, so the disk read of the next chunk overlaps
+/// the network write of the current one.
 final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
-    // `position` is advanced by one consumer at a time (an async iterator is not shared).
+    // `position` and `ahead` are touched by one consumer at a time (an async iterator is not shared).
     private let fd: Int32
     private var position: Int64
     private let end: Int64
     private let pool: NIOThreadPool
+    private var ahead: Task<ByteBuffer, any Error>?
 
     init(fd: Int32, range: Range<Int64>, pool: NIOThreadPool) {
         self.fd = fd
         self.position = range.lowerBound
         self.end = range.upperBound
         self.pool = pool
+        _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_SEQUENTIAL)
     }
 
-    deinit { close(fd) }
+    deinit {
+        // A read still in flight holds no reference to this object, only the descriptor: close it after the read.
+        let fd = self.fd
+        if let ahead {
+            Task { _ = try? await ahead.value; close(fd) }
+        } else {
+            close(fd)
+        }
+    }
 
     func nextChunk() async throws -> ByteBuffer? {
-        guard position < end else { return nil }
-        let count = Int(min(Int64(FileBlobStore.readChunk), end - position))
-        let (fd, at) = (self.fd, position)
-        let buffer = try await pool.runIfActive {
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-                var done = 0
-                while done < count {
-                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(at + Int64(done)))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw FileError(op: "read", path: "blob", code: errno)
-                    }
-                    if n == 0 { break }
-                    done += n
-                }
-                return done
-            }
-            return buffer
+        let buffer: ByteBuffer
+        if let pending = ahead {
+            ahead = nil
+            buffer = try await pending.value
+        } else {
+            guard let read = startRead() else { return nil }
+            buffer = try await read.value
         }
         guard buffer.readableBytes > 0 else { return nil }
-        position += Int64(buffer.readableBytes)
+        ahead = startRead()
         return buffer
+    }
+
+    /// Starts reading the chunk at `position` and advances past it; nil at the end of the range.
+    private func startRead() -> Task<ByteBuffer, any Error>? {
+        guard position < end else { return nil }
+        let count = Int(min(Int64(FileBlobStore.readChunk), end - position))
+        let (fd, at, pool) = (self.fd, position, self.pool)
+        position += Int64(count)
+        return Task {
+            try await pool.runIfActive {
+                var buffer = ByteBufferAllocator().buffer(capacity: count)
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                    var done = 0
+                    while done < count {
+                        let n = pread(fd, raw.baseAddress! + done, count - done, off_t(at + Int64(done)))
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw FileError(op: "read", path: "blob", code: errno)
+                        }
+                        if n == 0 { break }
+                        done += n
+                    }
+                    return done
+                }
+                return buffer
+            }
+        }
     }
 }
