@@ -197,7 +197,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     private let pool: NIOThreadPool
     static let block = 64 * 1024
     static let alignment = 4096
-    static let stagingSize = 4 << 20
+    static let stagingSize = 2 << 20
 
     init(fd: Int32, tempPath: String, finalPath: String, directory: String, pool: NIOThreadPool) {
         self.fd = fd

@@ -369,6 +369,7 @@ public final class ImageService: Sendable {
     /// After a crash: uploads that were in flight go back to queued, half-written data is removed, and data
     /// belonging to no image with data is collected.
     public func recover() async throws {
+        logger.info("upload digests: MD5 from swift-crypto, SHA-512 from \(SystemSHA512.isAvailable ? "the system's OpenSSL" : "swift-crypto (no system libcrypto found)")")
         for image in try await metadata.images(inStatus: .saving) {
             try await metadata.transition(id: image.id, from: [.saving], to: .queued)
             logger.notice("image \(image.id) was being uploaded when the server stopped; it is queued again")

@@ -18,7 +18,7 @@ final class UploadPipeline: Sendable {
     }
 
     static let chunkSize = 1 << 20
-    static let depth = 4
+    static let depth = 3
     static let headSize = 512
     /// Two threads for the two digests, shared by every upload in the process.
     static let sharedHashPool: NIOThreadPool = {
