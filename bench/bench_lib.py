@@ -375,12 +375,16 @@ class Bench:
 
         iid = ids[-1]
         url = "%s/v2/images/%s/file" % (self.a.base, iid)
-        dts = []
+        dts, down_cpu = [], []
         for _ in range(runs):
+            c0 = tree_cpu(self.pid)
             code, t, n = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}", url])
+            down_cpu.append(tree_cpu(self.pid) - c0)
             if code != "200" or int(n) != size:
                 raise BenchError("download %s -> HTTP %s, %s bytes" % (kind, code, n))
             dts.append(float(t))
+        self.put("down_%s_cpu_s" % kind, statistics.median(down_cpu),
+                 "user+sys of the server's process tree; the client (curl) is not counted")
         self.put("down_%s_MBps" % kind, size / statistics.median(dts) / 1e6,
                  "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in dts)))
         # untimed: the bytes must hash to the source, and Content-MD5 must be the md5
@@ -457,7 +461,9 @@ ROWS = [
     ("up_zero_rss_MiB", "upload zeros, peak RSS of the server", "MiB", False, "%.1f"),
     ("up_zero_disk_MiB", "upload zeros, store growth (du)", "MiB", False, "%.1f"),
     ("down_rand_MBps", "download random, median", "MB/s", True, "%.0f"),
+    ("down_rand_cpu_s", "download random, server CPU per download", "s", False, "%.2f"),
     ("down_zero_MBps", "download zeros, median", "MB/s", True, "%.0f"),
+    ("down_zero_cpu_s", "download zeros, server CPU per download", "s", False, "%.2f"),
     ("delete_ms", "DELETE of an uploaded image, median", "ms", False, "%.1f"),
     ("seed_s", "seeding (creates + tiny uploads)", "s", False, "%.2f"),
 ]

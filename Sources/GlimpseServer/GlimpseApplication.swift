@@ -60,7 +60,7 @@ public enum GlimpseApplication {
         logger.notice("data directory: \(config.dataDirectory)")
         return Application(
             responder: VersionPrefixResponder(inner: router.buildResponder()),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), SendfileInstaller()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             logger: logger)
     }

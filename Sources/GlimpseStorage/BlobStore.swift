@@ -36,9 +36,18 @@ public struct BlobChunks: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: source) }
+
+    /// The open file and byte range behind these chunks, handed over (the caller must close it), so the bytes can
+    /// be sent with `sendfile(2)`; nil when the backend has no local file or reading has begun.
+    public func takeFile() -> (descriptor: Int32, range: Range<Int64>)? { source.takeFile() }
 }
 
 /// The backend side of `BlobChunks`. Backends release resources when the source is deallocated.
 public protocol BlobChunkSource: AnyObject, Sendable {
     func nextChunk() async throws -> ByteBuffer?
+    func takeFile() -> (descriptor: Int32, range: Range<Int64>)?
+}
+
+extension BlobChunkSource {
+    public func takeFile() -> (descriptor: Int32, range: Range<Int64>)? { nil }
 }

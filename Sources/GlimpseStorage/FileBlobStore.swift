@@ -329,8 +329,9 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 /// Reads an object chunk by chunk, one chunk ahead of the consumer, so the disk read of the next chunk overlaps
 /// the network write of the current one.
 final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
-    // `position` and `ahead` are touched by one consumer at a time (an async iterator is not shared).
-    private let fd: Int32
+    // `position`, `ahead` and `fd` are touched by one consumer at a time (an async iterator is not shared).
+    private var fd: Int32
+    private let start: Int64
     private var position: Int64
     private let end: Int64
     private let pool: NIOThreadPool
@@ -338,6 +339,7 @@ final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
 
     init(fd: Int32, range: Range<Int64>, pool: NIOThreadPool) {
         self.fd = fd
+        self.start = range.lowerBound
         self.position = range.lowerBound
         self.end = range.upperBound
         self.pool = pool
@@ -347,6 +349,7 @@ final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
     deinit {
         // A read still in flight holds no reference to this object, only the descriptor: close it after the read.
         let fd = self.fd
+        guard fd >= 0 else { return }
         if let ahead {
             Task { _ = try? await ahead.value; close(fd) }
         } else {
@@ -354,7 +357,14 @@ final class FileChunkSource: BlobChunkSource, @unchecked Sendable {
         }
     }
 
+    func takeFile() -> (descriptor: Int32, range: Range<Int64>)? {
+        guard fd >= 0, ahead == nil, position == start else { return nil }
+        defer { fd = -1 }
+        return (fd, start..<end)
+    }
+
     func nextChunk() async throws -> ByteBuffer? {
+        precondition(fd >= 0, "the file was handed over with takeFile()")
         let buffer: ByteBuffer
         if let pending = ahead {
             ahead = nil

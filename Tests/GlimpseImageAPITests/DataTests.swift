@@ -271,6 +271,40 @@ import Testing
         }
     }
 
+    /// Large downloads leave through sendfile(2) below the HTTP codec: the bytes, the headers and keep-alive must
+    /// be exactly what the streamed path gives.
+    @Test func largeDownloadsAndRangesAreExactOnOneKeptAliveConnection() async throws {
+        try await withGlimpse { api in
+            let id = try await api.createImage()
+            try await api.upload(id, Payload.big)
+            let get = "GET /v2/images/\(id)/file HTTP/1.1\r\nHost: x\r\nX-Project-Id: p-owner\r\nX-Roles: reader,member\r\n"
+            let range = "Range: bytes=1000-2000000\r\n"
+            let answer = try await api.rawBytes(Array((get + "\r\n" + get + range + "Connection: close\r\n\r\n").utf8))
+            func headEnd(from start: Int) throws -> Int {
+                let marker = Array("\r\n\r\n".utf8)
+                var i = start
+                while i + 4 <= answer.count {
+                    if Array(answer[i..<(i + 4)]) == marker { return i + 4 }
+                    i += 1
+                }
+                throw CancellationError()
+            }
+            let firstBody = try headEnd(from: 0)
+            let firstHead = String(decoding: answer[0..<firstBody], as: UTF8.self)
+            #expect(firstHead.hasPrefix("HTTP/1.1 200"), "\(firstHead)")
+            #expect(firstHead.contains("Content-Length: \(Payload.big.count)"))
+            #expect(!firstHead.lowercased().contains("x-glimpse"), "no internal header leaks: \(firstHead)")
+            let second = firstBody + Payload.big.count
+            #expect(Array(answer[firstBody..<second]) == Payload.big)
+            let secondBody = try headEnd(from: second)
+            let secondHead = String(decoding: answer[second..<secondBody], as: UTF8.self)
+            #expect(secondHead.hasPrefix("HTTP/1.1 206"), "\(secondHead)")
+            #expect(secondHead.contains("Content-Range: bytes 1000-2000000/\(Payload.big.count)"))
+            #expect(!secondHead.lowercased().contains("x-glimpse"))
+            #expect(Array(answer[secondBody...]) == Array(Payload.big[1000...2_000_000]), "the range, and nothing after it")
+        }
+    }
+
     @Test(arguments: [
         ("bytes=0-9", 0, 10), ("bytes=10-", 10, 3), ("bytes=-5", 8, 5), ("bytes=5-1000", 5, 8), ("bytes=12-12", 12, 1),
     ])

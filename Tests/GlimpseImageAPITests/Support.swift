@@ -181,6 +181,11 @@ struct API: Sendable {
     /// connection. For what the test client cannot send: chunked bodies, `Expect: 100-continue`.
     /// `then` is sent once the answer so far contains `after` (when given).
     func raw(_ request: [UInt8], then more: [UInt8] = [], after marker: String? = nil) async throws -> String {
+        String(decoding: try await rawBytes(request, then: more, after: marker), as: UTF8.self)
+    }
+
+    /// `raw`, byte for byte.
+    func rawBytes(_ request: [UInt8], then more: [UInt8] = [], after marker: String? = nil) async throws -> [UInt8] {
         let port = try #require(client.port)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -201,7 +206,7 @@ struct API: Sendable {
                     try await outbound.write(ByteBuffer(bytes: more))
                 }
             }
-            return String(buffer: answer)
+            return Array(answer.readableBytesView)
         }
     }
 }

@@ -123,6 +123,8 @@ public struct ImagesController: Sendable {
         return Response(status: .noContent)
     }
 
+    static let sendfileMinimum: Int64 = 256 * 1024
+
     @Sendable func download(_ request: Request, context: GlimpseRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("id")
@@ -150,6 +152,14 @@ public struct ImagesController: Sendable {
             length = result.totalSize
         }
         headers[.contentLength] = String(length)
+        // Whole files of some size go out with sendfile(2): no copy through memory (see SendfileRegistry).
+        if request.method == .get, length >= Self.sendfileMinimum, let file = chunks.takeFile() {
+            headers[HTTPField.Name(SendfileRegistry.header)!] =
+                SendfileRegistry.shared.register(descriptor: file.descriptor, range: file.range)
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody(contentLength: Int(length)) { writer in try await writer.finish(nil) })
+        }
         return Response(
             status: status, headers: headers,
             body: ResponseBody(contentLength: Int(length)) { writer in
