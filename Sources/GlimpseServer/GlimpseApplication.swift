@@ -36,6 +36,8 @@ public enum GlimpseApplication {
         let router = Router(context: GlimpseRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: OpenStackErrorMiddleware())
+        let routeTable = RouteTable()
+        router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         let authenticator = try await IdentityWiring.mount(on: router, config: config, logger: logger)
         try await ComputeWiring.mount(
             on: router, images: images, authenticator: authenticator, config: config, logger: logger)
@@ -56,6 +58,7 @@ public enum GlimpseApplication {
             }
         }
 
+        routeTable.load(from: router)
         logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
         logger.notice("data directory: \(config.dataDirectory)")
         return Application(

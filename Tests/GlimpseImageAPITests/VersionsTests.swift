@@ -21,6 +21,35 @@ import Testing
         }
     }
 
+    /// A path that exists answers 405 with `Allow` for a method it does not take (Glance: webob's 405), while a
+    /// path that does not exist, or a missing image, stays 404.
+    @Test(arguments: [
+        (HTTPRequest.Method.put, "/v2/images", "GET, POST"),
+        (.delete, "/v2/schemas/image", "GET"),
+        (.post, "/v2/images/3b5c1d8e-0000-4000-8000-000000000001", "DELETE, GET, PATCH"),
+        (.post, "/v2.9/images/3b5c1d8e-0000-4000-8000-000000000001/tags/x", "DELETE, PUT"),
+    ])
+    func wrongMethodIs405WithAllow(method: HTTPRequest.Method, path: String, allow: String) async throws {
+        try await withGlimpse { api in
+            let r = try await api.send(method, path)
+            #expect(r.status == .methodNotAllowed, "\(r)")
+            #expect(r.header("Allow") == allow)
+            #expect(r["code"]?.string == "405 Method Not Allowed", "an OpenStack-shaped body: \(r.text)")
+            #expect(r["message"]?.string?.contains("not allowed") == true)
+        }
+    }
+
+    @Test func unknownPathsAndMissingImagesStay404() async throws {
+        try await withGlimpse { api in
+            let unknown = try await api.send(.put, "/v2/nothing-here")
+            let missing = try await api.get("/v2/images/3b5c1d8e-0000-4000-8000-000000000001")
+            let missingDelete = try await api.delete("/v2/images/3b5c1d8e-0000-4000-8000-000000000001")
+            #expect(unknown.status == .notFound)
+            #expect(missing.status == .notFound)
+            #expect(missingDelete.status == .notFound)
+        }
+    }
+
     @Test func rootIsMultipleChoices() async throws {
         try await withGlimpse(publicURL: "https://cloud.example.org:9292/image") { api in
             // Discovery is sent without credentials.
