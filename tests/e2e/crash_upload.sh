@@ -38,7 +38,7 @@ log "upload data: $BIG_SIZE bytes, md5 $BIG_MD5"
 
 # data_files DIR: every regular file under DIR that is not a SQLite database file
 # (a file with the SQLite header, or its -wal / -shm / -journal companion), nor the image cache's
-# index, nor one of our server logs. One line each: "path (N bytes)".
+# index, nor the data-directory lock, nor one of our server logs. One line each: "path (N bytes)".
 data_files() {
     python3 - "$1" <<'EOF'
 import os, sys
@@ -56,6 +56,9 @@ for d, _, files in os.walk(root):
         if not os.path.isfile(p) or os.path.islink(p):
             continue
         if d == root and name.startswith("glimpse-e2e-") and name.endswith(".log"):
+            continue
+        # The empty file `glimpse serve` holds its data-directory lock on.
+        if d == root and name == "glimpse.lock" and os.path.getsize(p) == 0:
             continue
         if is_sqlite(p):
             continue
