@@ -68,7 +68,10 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
     }
 
     func notAllowed(_ request: Request) -> GlimpseErrorWithHeaders? {
-        guard let allowed = table.methods(for: request.uri.path), !allowed.isEmpty,
+        // An empty segment (`DELETE /v2/images/`, an empty id) names no resource: Glance answers 404 there.
+        let path = request.uri.path
+        guard path == "/" || (!path.hasSuffix("/") && !path.contains("//")) else { return nil }
+        guard let allowed = table.methods(for: path), !allowed.isEmpty,
             !allowed.contains(request.method), !(request.method == .head && allowed.contains(.get))
         else { return nil }
         let names = allowed.map(\.rawValue).sorted().joined(separator: ", ")
