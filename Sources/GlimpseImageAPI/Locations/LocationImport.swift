@@ -185,11 +185,7 @@ extension ImageService {
                 img.virtualSize = virtualSize
                 img.updatedAt = now
             }
-            _ = try? await metadata.updateTask(id: taskID) { t in
-                t.status = .success
-                t.result = #"{"image_id": "\#(imageID)"}"#
-                t.updatedAt = Self.now()
-            }
+            await markTaskSucceeded(taskID, imageID: imageID)
             logger.info("image \(imageID) ingested from its location: \(result.size) bytes")
         } catch {
             logger.warning("location import of image \(imageID) failed: \(error)")

@@ -32,6 +32,15 @@ public struct ImportOptions: Sendable {
 /// Glance's interoperable image import: `PUT /stage` keeps data aside (status `uploading`), `POST /import` starts a
 /// task that moves it (or a web download) into the store in the background (status `importing`, then `active`).
 extension ImageService {
+    /// Records a finished import or location ingest on its task; a lost task record never fails the image.
+    func markTaskSucceeded(_ taskID: String, imageID: String) async {
+        _ = try? await metadata.updateTask(id: taskID) { t in
+            t.status = .success
+            t.result = #"{"image_id": "\#(imageID)"}"#
+            t.updatedAt = Self.now()
+        }
+    }
+
     static func stagingKey(_ id: String) -> String { id + ".staging" }
 
     /// Streams data into the staging area: queued → uploading, or back to queued with nothing kept.
@@ -200,11 +209,7 @@ extension ImageService {
                 img.updatedAt = Self.now()
             }
             try? await blobs.delete(key: Self.stagingKey(imageID))
-            _ = try? await metadata.updateTask(id: taskID) { t in
-                t.status = .success
-                t.result = #"{"image_id": "\#(imageID)"}"#
-                t.updatedAt = Self.now()
-            }
+            await markTaskSucceeded(taskID, imageID: imageID)
             logger.info("image \(imageID) imported by \(method): \(result.size) bytes")
         } catch {
             logger.warning("import of image \(imageID) by \(method) failed: \(error)")
