@@ -91,10 +91,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "GlimpseDiskFormats", dependencies: [], swiftSettings: strict),
         .target(
             name: "GlimpseCompute",
             dependencies: [
                 "GlimpseCore",
+                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 "GlimpseImageAPI",
