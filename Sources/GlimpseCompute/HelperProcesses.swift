@@ -20,7 +20,7 @@ enum HelperProcesses {
     }
 
     /// The recorded pid and command line, or nil when the file is not one of ours.
-    static func read(_ path: String) -> (pid: Int32, argv: [String])? {
+    static func readPidFile(_ path: String) -> (pid: Int32, argv: [String])? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let text = String(decoding: data, as: UTF8.self)
         guard let newline = text.firstIndex(of: "\n"), let pid = Int32(text[..<newline]), pid > 1 else { return nil }
@@ -75,7 +75,7 @@ enum HelperProcesses {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
         where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
             let path = "\(scratch)/\(name)"
-            guard let entry = read(path) else {
+            guard let entry = readPidFile(path) else {
                 try? FileManager.default.removeItem(atPath: path)
                 continue
             }
