@@ -91,12 +91,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "GlimpseDiskFormats", dependencies: [], swiftSettings: strict),
         .target(
             name: "GlimpseCompute",
             dependencies: [
                 "GlimpseCore",
-                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 "GlimpseImageAPI",
