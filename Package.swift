@@ -100,6 +100,7 @@ let package = Package(
             name: "GlimpseCompute",
             dependencies: [
                 "GlimpseCore",
+                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 "GlimpseImageAPI",
