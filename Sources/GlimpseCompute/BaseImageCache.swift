@@ -163,11 +163,13 @@ actor BaseImageCache {
         } catch {
             return
         }
+        // The count was awaited: a build may have started using the file meanwhile (actor reentrancy).
+        guard inFlight[imageID] == nil else { return }
         verified[imageID] = nil
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         where name.hasPrefix(imageID + ".") {
             try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
-            logger.info("removed the compute base file \(name): no server uses it")
+            logger.info("removed the compute base file of image \(imageID): no server uses it")
         }
     }
 

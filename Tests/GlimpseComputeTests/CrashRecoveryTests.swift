@@ -8,6 +8,13 @@ import Testing
 // its server, and a helper program (qemu-img) that outlived a killed Glimpse.
 
 @Suite struct CrashRecoveryTests {
+    /// Test helpers must not hold the test runner's output open (it waits for it to close).
+    static func detachOutput(_ p: Process) {
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+    }
+
     @Test func aSnapshotImageNoServerRecordedIsDeletedAtRestart() async throws {
         let dir = testDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -48,6 +55,7 @@ import Testing
         let helper = Process()
         helper.executableURL = URL(fileURLWithPath: "/bin/sleep")
         helper.arguments = ["3600"]
+        Self.detachOutput(helper)
         try helper.run()
         HelperProcesses.record(
             pid: helper.processIdentifier,
@@ -60,8 +68,12 @@ import Testing
         let bystander = Process()
         bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
         bystander.arguments = ["3601"]
+        Self.detachOutput(bystander)
         try bystander.run()
-        defer { bystander.terminate() }
+        defer {
+            kill(bystander.processIdentifier, SIGKILL)
+            bystander.waitUntilExit()
+        }
         HelperProcesses.record(
             pid: bystander.processIdentifier, argv: ["/usr/bin/qemu-img", "convert", "x", "y"],
             at: HelperProcesses.pidFile(scratch: scratch, token: "reused-pid"))
@@ -78,7 +90,8 @@ import Testing
             helper.waitUntilExit()
             #expect(helper.terminationReason == .uncaughtSignal && helper.terminationStatus == SIGKILL)
         } else {
-            helper.terminate()
+            kill(helper.processIdentifier, SIGKILL)
+            helper.waitUntilExit()
         }
     }
 
