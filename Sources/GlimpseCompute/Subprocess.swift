@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GlimpseCore
 
@@ -122,7 +125,9 @@ enum Subprocess {
     }
 }
 
-/// Holds a running process so a cancellation handler on another thread can terminate it.
+/// Holds a running process so a cancellation handler on another thread can end it. It is ended with SIGKILL:
+/// children inherit the blocked signal mask of Swift's threads, so SIGTERM (`Process.terminate`) stays pending
+/// for ever; what it was writing is a temporary file that is removed anyway.
 final class ProcessBox: @unchecked Sendable {
     private let lock = NSLock()
     private var process: Process?
@@ -133,7 +138,12 @@ final class ProcessBox: @unchecked Sendable {
         process = p
         let kill = cancelled
         lock.unlock()
-        if kill { p.terminate() }
+        if kill { Self.kill(p) }
+    }
+
+    static func kill(_ p: Process) {
+        let pid = p.processIdentifier
+        if pid > 0, p.isRunning { _ = Glibc.kill(pid, SIGKILL) }
     }
 
     func terminate() {
@@ -141,6 +151,6 @@ final class ProcessBox: @unchecked Sendable {
         cancelled = true
         let p = process
         lock.unlock()
-        if let p, p.isRunning { p.terminate() }
+        if let p { Self.kill(p) }
     }
 }
