@@ -152,10 +152,10 @@ extension ImageService {
             guard response.status.code < 300 else {
                 throw GlimpseError.badRequest("Location \(source.absoluteString) answered \(response.status.code).")
             }
-            let owner = try await metadata.image(id: imageID)?.owner
+            let image = try await metadata.image(id: imageID)
             let result = try await ingest(
                 IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
-                declaredSize: nil, charge: .project(owner),
+                diskFormat: image?.diskFormat ?? "raw", declaredSize: nil, charge: .project(image?.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { result.releaseQuota() }
             guard await stillWanted() else {
@@ -166,9 +166,7 @@ extension ImageService {
             if let expected, expected != hash {
                 throw GlimpseError.badRequest("os_hash_value: (\(expected)) not matched with actual os_hash_value: (\(hash))")
             }
-            let virtualSize = try await metadata.image(id: imageID).flatMap {
-                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
-            }
+            let virtualSize = result.virtualSize
             let now = Self.now()
             try await metadata.updateImage(id: imageID) { img in
                 guard img.properties["os_glance_import_task"] == taskID,

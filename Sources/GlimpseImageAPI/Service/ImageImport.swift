@@ -58,7 +58,8 @@ extension ImageService {
         try await metadata.transition(id: image.id, from: [.queued], to: .uploading) { $0.updatedAt = Self.now() }
         do {
             let data = try await ingest(
-                body, key: Self.stagingKey(image.id), declaredSize: declaredSize, charge: .project(image.owner),
+                body, key: Self.stagingKey(image.id), diskFormat: nil, declaredSize: declaredSize,
+                charge: .project(image.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { data.releaseQuota() }
             // Staged bytes are the project's storage (as Glance records the staged size): quota counts them.
@@ -168,12 +169,13 @@ extension ImageService {
         }
         do {
             let data: IngestedData
+            let diskFormat = try await metadata.image(id: imageID)?.diskFormat ?? "raw"
             if method == "glance-direct" {
                 guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
                     throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
                 }
                 data = try await ingest(
-                    staged, key: imageID, declaredSize: nil, charge: .alreadyCounted,
+                    staged, key: imageID, diskFormat: diskFormat, declaredSize: nil, charge: .alreadyCounted,
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             } else {
                 var request = HTTPClientRequest(url: source!.absoluteString)
@@ -184,14 +186,12 @@ extension ImageService {
                 }
                 let owner = try await metadata.image(id: imageID)?.owner
                 data = try await ingest(
-                    response.body, key: imageID, declaredSize: nil, charge: .project(owner),
+                    response.body, key: imageID, diskFormat: diskFormat, declaredSize: nil, charge: .project(owner),
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             }
             defer { data.releaseQuota() }
             let result = data
-            let virtualSize = try await metadata.image(id: imageID).flatMap {
-                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
-            }
+            let virtualSize = result.virtualSize
             try await metadata.transition(id: imageID, from: [.importing], to: .active) { img in
                 img.size = result.size
                 img.checksum = result.md5
