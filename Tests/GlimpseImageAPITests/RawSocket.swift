@@ -113,6 +113,44 @@ struct RawSocket: Sendable {
         return (false, received)
     }
 
+    /// Sends one request with `Connection: close` on a new connection and returns the whole answer.
+    static func request(port: Int, _ head: String) async throws -> String {
+        let socket = try await connect(port: port)
+        defer { socket.close() }
+        try socket.send(head.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n"))
+        var received: [UInt8] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            switch socket.readNow() {
+            case .data(let bytes): received += bytes
+            case .nothingYet: try await Task.sleep(for: .milliseconds(10))
+            case .closed: return String(decoding: received, as: UTF8.self)
+            }
+        }
+        throw RawSocketError.timedOut("request")
+    }
+
+    /// Whether the server still holds its end of this connection (an established socket in /proc/net/tcp from
+    /// the server's port to this socket's port). A server that gives up on a connection by timeout does not always
+    /// tell the client (the kernel sends no reset when it abandons unacknowledged data), so tests look here.
+    func serverEndIsEstablished(serverPort: Int) -> Bool {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let clientPort = Int(UInt16(bigEndian: address.sin_port))
+        let local = String(format: ":%04X", serverPort)
+        let remote = String(format: ":%04X", clientPort)
+        // procfs files report size 0: read to the end rather than by size.
+        guard let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else { return false }
+        let table = String(decoding: data, as: UTF8.self)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1].hasSuffix(local) && fields[2].hasSuffix(remote) && fields[3] == "01"
+        }
+    }
+
     /// Whether the connection was reset or hung up, without reading what is buffered.
     var isHungUp: Bool {
         // POLLRDHUP (the peer closed its side) needs _GNU_SOURCE, which the Glibc module does not define.
