@@ -114,6 +114,19 @@ class Setup:
         self.tokens["reader"] = self.token("fuzz-reader", "reader-pw", "admin")
         self.tokens["member"] = self.token("fuzz-member", "member-pw", "fuzz-other")
 
+    def image(self, token, body, data=None):
+        iid = self.json(self.call("POST", "/v2/images", token, body))["id"]
+        if data is not None:
+            self.call("PUT", "/v2/images/%s/file" % iid, token, data, headers=[("Content-Type", "application/octet-stream")])
+        return iid
+
+    def replenish(self):
+        try:
+            self.pool.add("image", self.image(self.tokens["admin"], {"name": "fuzz-more", "disk_format": "raw",
+                                                                      "container_format": "bare"}, b"\x05" * 4096))
+        except (SystemExit, OSError, rawhttp.NoResponse, rawhttp.Timeout):
+            pass  # a fuzzed request may have changed quotas or tokens; the pool still has older ids
+
     def run(self):
         p = self.pool
         admin = self.token("admin", ADMIN_PASSWORD, "admin")
@@ -148,11 +161,7 @@ class Setup:
         m = self.tokens["member"]
 
         # images: active (with data), queued, shared with the other project, and the other project's own
-        def image(token, body, data=None):
-            iid = self.json(self.call("POST", "/v2/images", token, body))["id"]
-            if data is not None:
-                self.call("PUT", "/v2/images/%s/file" % iid, token, data, headers=[("Content-Type", "application/octet-stream")])
-            return iid
+        image = self.image
         active = image(a, {"name": "fuzz-active", "disk_format": "raw", "container_format": "bare", "tags": ["fuzz-tag"]}, b"\x01" * 65536)
         p.add("image", active)
         p.add("image", image(a, {"name": "fuzz-queued", "disk_format": "qcow2", "container_format": "bare"}))
@@ -222,7 +231,8 @@ def main():
                     help="the glimpse executable (default: .build/debug/glimpse)")
     ap.add_argument("--iterations", type=int, default=2000, help="fuzzed requests to send (default 2000)")
     ap.add_argument("--seed", default="1", help="seed of the request generator, or 'random' (default 1)")
-    ap.add_argument("--keep-going", action="store_true", help="collect every failure instead of stopping at the first")
+    ap.add_argument("--stop-at-first", action="store_true", help="stop at the first failure (default: restart the "
+                    "server if it died and go on, so one run lists every failure)")
     ap.add_argument("--out", help="where to write failing requests' raw bytes (default: a temporary directory)")
     ap.add_argument("--verbose", action="store_true", help="print every request's status")
     args = ap.parse_args()
@@ -293,7 +303,7 @@ def main():
             if not server.alive():
                 print("  server log tail:\n" + server.log_tail())
             failures.append((n, g, problem))
-            if not args.keep_going:
+            if args.stop_at_first:
                 break
             if not server.alive():
                 server.start()
@@ -301,6 +311,8 @@ def main():
                 gen.tokens = setup.tokens
                 gen.port = server.port
         gen.tokens = setup.tokens
+        if n % 250 == 0:
+            setup.replenish()  # fuzzed DELETEs remove images; keep live targets in the pool
 
     elapsed = time.monotonic() - started
     server.stop()

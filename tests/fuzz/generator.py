@@ -368,7 +368,7 @@ class Generator:
             return r.choice([b"1" * 5000, b"-" + b"9" * 400, b"1e99999", b"[" + b",".join([b"1e400"] * 10) + b"]",
                              b'{"a":' + b"9" * 400 + b"}"]), ["body.huge-number"]
         if roll < 0.75:
-            n = r.choice([1000, 20000])
+            n = r.choice([1000, 20000, 60000])
             if isinstance(doc, list):
                 # Many small operations (the first one, shrunk when it carries a huge value).
                 item = doc[0] if doc and len(json.dumps(doc[0])) < 200 else {"op": "add", "path": "/tags/-", "value": "t"}
