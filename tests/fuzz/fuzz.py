@@ -37,7 +37,7 @@ class Server:
         self.data_dir = data_dir
         self.proc = None
         self.port = None
-        self.log_path = os.path.join(data_dir, "..", "glimpse.log")
+        self.log_path = os.path.join(os.path.dirname(data_dir), "glimpse.log")
 
     def start(self):
         with socket.socket() as s:
@@ -271,7 +271,8 @@ def main():
             odd = g.method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
             if status >= 500 and not (odd and ("odd-method", status) in ALLOWED_5XX):
                 problem = "answered %d: %s" % (status, resp.body[:300].decode("utf-8", "replace"))
-        except rawhttp.Timeout:
+        except (rawhttp.Timeout, TimeoutError):
+            status = "timeout"
             problem = "no answer within %.0f s" % REQUEST_TIMEOUT
         except rawhttp.NoResponse as e:
             status = "closed"
