@@ -2,6 +2,7 @@
 # headers and truncated bodies) and reads whatever comes back, tolerating a server that closes without answering.
 
 import socket
+import threading
 import time
 
 
@@ -44,17 +45,27 @@ def exchange(port, raw, timeout, half_close=True):
     wait), and reads one response. HEAD answers and 1xx interim answers are handled."""
     deadline = time.monotonic() + timeout
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send():
         try:
             s.sendall(raw)
             if half_close:
                 s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may answer (e.g. 413/431) and close before reading everything
+        except OSError:
+            pass  # the server may answer (400/413/431) and stop reading or close before taking everything
+
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Sent from a thread so an early answer is read while a large body is still going out.
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
         is_head = raw[:5] == b"HEAD "
         return _read_response(s, deadline, is_head)
     finally:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         s.close()
 
 
