@@ -83,9 +83,9 @@ extension ImageService {
         guard image.diskFormat != nil, image.containerFormat != nil else {
             throw GlimpseError.badRequest("Properties disk_format and container_format must be set prior to adding a location.")
         }
-        let source: URL
+        let source: CheckedFetchTarget
         do {
-            source = try await webDownloadSource(req.url)
+            source = try await checkedFetchTarget(req.url)
         } catch let e as GlimpseError where e.kind == .badRequest {
             throw GlimpseError.badRequest(
                 e.message.replacingOccurrences(of: "URI for web-download", with: "Location URL"))
@@ -121,7 +121,7 @@ extension ImageService {
             await runLocationImport(imageID: image.id, taskID: task.id, source: source, algo: algo, expected: validation?.value)
         }
         trackImport(work)
-        logger.info("image \(image.id): location \(req.url) added, task \(task.id)")
+        logger.info("image \(image.id): location \(source.url) added, task \(task.id)")
         return task
     }
 
@@ -134,7 +134,9 @@ extension ImageService {
 
     /// The ingest: streams the URL through the upload pipeline, checks the hash, then sets the digests (and
     /// `active`). Stops soon after the image is deleted, leaving nothing behind.
-    func runLocationImport(imageID: String, taskID: String, source: URL, algo: String, expected: String?) async {
+    func runLocationImport(
+        imageID: String, taskID: String, source: CheckedFetchTarget, algo: String, expected: String?
+    ) async {
         _ = try? await metadata.updateTask(id: taskID) { t in
             t.status = .processing
             t.updatedAt = Self.now()
@@ -149,17 +151,12 @@ extension ImageService {
             let extra = ExtraDigest(algo)
             let writer = try await blobs.makeWriter(key: imageID)
             do {
-                var request = HTTPClientRequest(url: source.absoluteString)
-                request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-                guard response.status.code < 300 else {
-                    throw GlimpseError.badRequest("Location \(source.absoluteString) answered \(response.status.code).")
-                }
+                let response = try await fetchForImport(source, what: "Location")
                 result = try await pipeline.copy(
                     IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), into: writer,
                     limit: limits.imageSizeCap,
                     limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
-                guard await stillWanted() else { throw IngestBody<HTTPClientResponse.Body>.abandoned }
+                guard await stillWanted() else { throw IngestBody<FetchedBody>.abandoned }
                 try await writer.commit()
             } catch {
                 await writer.cancel()
