@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         help: """
             Comma-separated hosts web-download imports and http locations may fetch from, and only these, matched \
             exactly against the URL's host (127.0.0.1 allows http://127.0.0.1/..., not 127.1 or localhost; IPv6 \
-            without brackets). Listed hosts may resolve to any address, loopback and private included. Default: any \
+            with or without brackets). Listed hosts may resolve to any address, loopback and private included. Default: any \
             host whose every address is public (no loopback, link-local, private, CGNAT, multicast, unspecified).
             """)
     var importAllowedHosts: String?

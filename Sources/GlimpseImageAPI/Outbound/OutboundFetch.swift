@@ -84,7 +84,7 @@ struct OutboundFetch: Sendable {
         do throws(OutboundFetchRefusal) {
             return try await policy.check(next)
         } catch {
-            throw refusedRedirect(from: current, error)
+            throw refusedRedirect(from: current, error.naming(location))
         }
     }
 

@@ -27,6 +27,11 @@ public struct OutboundFetchRefusal: Error, Equatable, CustomStringConvertible {
     public let redactedURL: String
     public let reason: String
     public var description: String { "\(redactedURL) refused: \(reason)" }
+
+    /// The same refusal, naming the URL as the tenant wrote it (redacted) rather than as it was normalized.
+    func naming(_ text: String) -> OutboundFetchRefusal {
+        OutboundFetchRefusal(redactedURL: FetchURL.redacted(text), reason: reason)
+    }
 }
 
 public struct OutboundFetchPolicy: Sendable {
@@ -57,7 +62,11 @@ public struct OutboundFetchPolicy: Sendable {
         } catch {
             throw OutboundFetchRefusal(redactedURL: FetchURL.redacted(text), reason: error.reason)
         }
-        return (url, try checkRules(url))
+        do throws(OutboundFetchRefusal) {
+            return (url, try checkRules(url))
+        } catch {
+            throw error.naming(text)
+        }
     }
 
     /// Scheme, port and allow-list rules for a parsed URL.
@@ -95,7 +104,11 @@ public struct OutboundFetchPolicy: Sendable {
     /// The whole check: rules, then one resolution, then every address.
     public func check(_ text: String) async throws(OutboundFetchRefusal) -> CheckedFetchTarget {
         let (url, named) = try checkSyntax(text)
-        return try await check(url, operatorAllowed: named)
+        do throws(OutboundFetchRefusal) {
+            return try await check(url, operatorAllowed: named)
+        } catch {
+            throw error.naming(text)
+        }
     }
 
     /// For a redirect hop: the same rules and resolution for an already parsed URL.
