@@ -31,6 +31,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GlimpseDiskFormats",
+            dependencies: [],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GlimpseStorage",
             dependencies: [
                 "GlimpseCore",
@@ -79,6 +84,7 @@ let package = Package(
             name: "GlimpseImageAPI",
             dependencies: [
                 "GlimpseCore",
+                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -136,6 +142,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
+        .testTarget(name: "GlimpseDiskFormatsTests", dependencies: ["GlimpseDiskFormats"], swiftSettings: strict),
         .testTarget(
             name: "GlimpseStorageTests",
             dependencies: ["GlimpseStorage", .product(name: "NIOCore", package: "swift-nio")],

@@ -147,28 +147,23 @@ extension ImageService {
             return img.properties["os_glance_import_task"] == taskID
         }
         do {
-            let result: UploadPipeline.Result
             let extra = ExtraDigest(algo)
-            let writer = try await blobs.makeWriter(key: imageID)
-            do {
-                let response = try await fetchForImport(source, what: "Location")
-                result = try await pipeline.copy(
-                    IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), into: writer,
-                    limit: limits.imageSizeCap,
-                    limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
-                guard await stillWanted() else { throw IngestBody<FetchedBody>.abandoned }
-                try await writer.commit()
-            } catch {
-                await writer.cancel()
-                throw error
+            let response = try await fetchForImport(source, what: "Location")
+            let image = try await metadata.image(id: imageID)
+            let result = try await ingest(
+                IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
+                diskFormat: image?.diskFormat ?? "raw", declaredSize: nil, charge: .project(image?.owner),
+                sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
+            defer { result.releaseQuota() }
+            guard await stillWanted() else {
+                try? await blobs.delete(key: imageID)
+                throw IngestBody<FetchedBody>.abandoned
             }
             let hash = extra?.finish() ?? (algo == "md5" ? result.md5 : result.sha512)
             if let expected, expected != hash {
                 throw GlimpseError.badRequest("os_hash_value: (\(expected)) not matched with actual os_hash_value: (\(hash))")
             }
-            let virtualSize = try await metadata.image(id: imageID).flatMap {
-                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
-            }
+            let virtualSize = result.virtualSize
             let now = Self.now()
             try await metadata.updateImage(id: imageID) { img in
                 guard img.properties["os_glance_import_task"] == taskID,
