@@ -152,7 +152,8 @@ extension ImageService {
             let image = try await metadata.image(id: imageID)
             let result = try await ingest(
                 IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
-                diskFormat: image?.diskFormat ?? "raw", declaredSize: nil, charge: .project(image?.owner),
+                diskFormat: image?.diskFormat ?? "raw", containerFormat: image?.containerFormat, declaredSize: nil,
+                charge: .project(image?.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { result.releaseQuota() }
             guard await stillWanted() else {

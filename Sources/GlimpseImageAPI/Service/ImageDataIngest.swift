@@ -34,7 +34,8 @@ extension ImageService {
     /// On any failure the blob is cancelled (nothing kept) and the reservation released; on success the blob is
     /// committed and the caller owns `quotaHold`.
     func ingest<Body: AsyncSequence & Sendable>(
-        _ body: Body, key: String, diskFormat: String?, declaredSize: Int64?, charge: QuotaCharge,
+        _ body: Body, key: String, diskFormat: String?, containerFormat: String? = nil, declaredSize: Int64?,
+        charge: QuotaCharge,
         sizeCapMessage: String
     ) async throws -> IngestedData where Body.Element == ByteBuffer {
         let cap = limits.imageSizeCap
@@ -60,9 +61,12 @@ extension ImageService {
                 }
                 var virtualSize: Int64?
                 if let diskFormat, let inspection = result.inspection {
-                    switch inspection.verdict(declaredFormat: diskFormat) {
+                    // As Glance: the format must match only for bare containers (an ova or ovf holds other
+                    // things); the safety checks of whatever the data is apply to every container.
+                    let bare = containerFormat == nil || containerFormat == "bare"
+                    switch inspection.verdict(declaredFormat: bare ? diskFormat : "raw") {
                     case .accepted(let size):
-                        virtualSize = size
+                        virtualSize = bare ? size : nil
                     case .refused(let refusal):
                         logger.warning(
                             "data for \(key) refused: \(refusal.message) (detected \(inspection.format.rawValue); \(inspection.safetyViolations.joined(separator: "; ")))")

@@ -154,20 +154,22 @@ extension ImageService {
         }
         do {
             let data: IngestedData
-            let diskFormat = try await metadata.image(id: imageID)?.diskFormat ?? "raw"
+            let target = try await metadata.image(id: imageID)
+            let diskFormat = target?.diskFormat ?? "raw"
             if method == "glance-direct" {
                 guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
                     throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
                 }
                 data = try await ingest(
-                    staged, key: imageID, diskFormat: diskFormat, declaredSize: nil, charge: .alreadyCounted,
+                    staged, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
+                    declaredSize: nil, charge: .alreadyCounted,
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             } else {
                 guard let source else { throw GlimpseError.internalError("The web-download task has no source.") }
                 let response = try await fetchForImport(source, what: "web-download of")
-                let owner = try await metadata.image(id: imageID)?.owner
                 data = try await ingest(
-                    response.body, key: imageID, diskFormat: diskFormat, declaredSize: nil, charge: .project(owner),
+                    response.body, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
+                    declaredSize: nil, charge: .project(target?.owner),
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             }
             defer { data.releaseQuota() }

@@ -210,7 +210,8 @@ public final class ImageService: Sendable {
         let data: IngestedData
         do {
             data = try await ingest(
-                body, key: image.id, diskFormat: image.diskFormat, declaredSize: declaredSize,
+                body, key: image.id, diskFormat: image.diskFormat, containerFormat: image.containerFormat,
+                declaredSize: declaredSize,
                 charge: .project(image.owner),
                 sizeCapMessage: "Image exceeds the storage quota: the image size cap is \(limits.imageSizeCap) bytes.")
         } catch {
