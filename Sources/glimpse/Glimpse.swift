@@ -50,9 +50,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
-    @Option(help: "Comma-separated ports web-download imports may fetch from (default: 80,443).")
+    @Option(help: "Comma-separated ports web-download imports and http locations may fetch from (default: 80,443).")
     var importAllowedPorts: String?
-    @Option(help: "Comma-separated hosts web-download imports may fetch from (default: any host).")
+    @Option(
+        help: """
+            Comma-separated hosts web-download imports and http locations may fetch from, and only these, matched \
+            exactly against the URL's host (127.0.0.1 allows http://127.0.0.1/..., not 127.1 or localhost; IPv6 \
+            with or without brackets). Listed hosts may resolve to any address, loopback and private included. Default: any \
+            host whose every address is public (no loopback, link-local, private, CGNAT, multicast, unspecified).
+            """)
     var importAllowedHosts: String?
     @Option(help: """
         Seconds a kept-alive connection may wait between requests before it is closed. Shorter than Glance's \

@@ -13,9 +13,11 @@ import Glibc
 public struct ImportOptions: Sendable {
     public var methods: [String]
     public var allowedSchemes: Set<String>
-    /// Ports `web-download` may connect to.
+    /// Ports `web-download` and http locations may connect to (a URL without a port means 80 or 443).
     public var allowedPorts: Set<Int>
-    /// When non-empty, the only hosts `web-download` may fetch from.
+    /// When non-empty, the only hosts `web-download` and http locations may fetch from, matched exactly against the
+    /// URL's host (case-insensitive; IPv6 without brackets), and trusted: their addresses are not checked. When
+    /// empty, any host whose every resolved address is public (see `OutboundFetchPolicy`).
     public var allowedHosts: Set<String>
 
     public init(
@@ -95,7 +97,7 @@ extension ImageService {
             }
         }
         let image = try await ownedImage(id, caller: caller, for: .modifyImage)
-        var source: URL?
+        var source: CheckedFetchTarget?
         switch name {
         case "glance-direct":
             guard image.status == .uploading else {
@@ -139,30 +141,13 @@ extension ImageService {
         return task
     }
 
-    func webDownloadSource(_ uri: String) async throws -> URL {
-        guard let url = URL(string: uri), let scheme = url.scheme?.lowercased(), let host = url.host else {
-            throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)")
-        }
-        let port = url.port ?? (scheme == "https" ? 443 : 80)
-        guard importOptions.allowedSchemes.contains(scheme), importOptions.allowedPorts.contains(port),
-            importOptions.allowedHosts.isEmpty || importOptions.allowedHosts.contains(host)
-        else { throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)") }
-        // Resolve now, so a host that does not exist is a clear 400 rather than a task failing later.
-        let resolves = try await NIOThreadPool.singleton.runIfActive { () -> Bool in
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var result: UnsafeMutablePointer<addrinfo>?
-            let rc = getaddrinfo(host, nil, &hints, &result)
-            if let result { freeaddrinfo(result) }
-            return rc == 0
-        }
-        guard resolves else {
-            throw GlimpseError.badRequest("URI for web-download does not pass filtering: host \(host) cannot be resolved.")
-        }
-        return url
+    /// The web-download URI checked by the outbound-fetch policy (scheme, port, host, resolved addresses):
+    /// 400 "URI for web-download does not pass filtering: ..." before anything connects.
+    func webDownloadSource(_ uri: String) async throws -> CheckedFetchTarget {
+        try await checkedFetchTarget(uri)
     }
 
-    func runImport(imageID: String, taskID: String, method: String, source: URL?, caller: Caller) async {
+    func runImport(imageID: String, taskID: String, method: String, source: CheckedFetchTarget?, caller: Caller) async {
         _ = try? await metadata.updateTask(id: taskID) { t in
             t.status = .processing
             t.updatedAt = Self.now()
@@ -180,12 +165,8 @@ extension ImageService {
                     declaredSize: nil, charge: .alreadyCounted,
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             } else {
-                var request = HTTPClientRequest(url: source!.absoluteString)
-                request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-                guard response.status.code < 300 else {
-                    throw GlimpseError.badRequest("web-download of \(source!.absoluteString) answered \(response.status.code).")
-                }
+                guard let source else { throw GlimpseError.internalError("The web-download task has no source.") }
+                let response = try await fetchForImport(source, what: "web-download of")
                 data = try await ingest(
                     response.body, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
                     declaredSize: nil, charge: .project(target?.owner),
