@@ -101,6 +101,7 @@ let package = Package(
             name: "GlimpseCompute",
             dependencies: [
                 "GlimpseCore",
+                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 "GlimpseImageAPI",

@@ -206,7 +206,9 @@ public struct ComputeController: Sendable {
         var o: [(String, CJSON)] = [
             ("servers", .array(servers.map { detail ? views.server($0, version: v, caller: caller) : views.serverSummary($0) }))
         ]
-        if let limit = query.limit, limit > 0, servers.count == limit, let last = servers.last {
+        let pageSize = min(query.limit ?? ServerService.maxListLimit, ServerService.maxListLimit)
+        if pageSize > 0, servers.count == pageSize, let last = servers.last {
+            let limit = pageSize
             var params = ["limit=\(limit)", "marker=\(last.id)"]
             if let n = query.name { params.insert("name=\(n.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? n)", at: 0) }
             o.append(("servers_links", .array([.object([
@@ -369,9 +371,15 @@ public struct ComputeController: Sendable {
     }
 
     /// Nova's metadata: keys of 1–255 characters, string values of at most 255.
+    static let maxMetadataItems = 128
+
     static func metadata(_ value: JSONValue?, keyPattern: Bool = false) throws -> [String: String] {
         guard let value, value != .null else { return [:] }
         guard let o = value.objectValue else { throw invalid("metadata", value, "It must be an object.") }
+        // Nova's metadata_items quota (default 128): bounds what one request can make every later view carry.
+        guard o.count <= maxMetadataItems else {
+            throw GlimpseError.forbidden("Maximum number of metadata items exceeds \(maxMetadataItems)")
+        }
         var out: [String: String] = [:]
         for (k, v) in o {
             guard !k.isEmpty, k.count <= 255 else { throw invalid("metadata", value, "Metadata keys must be 1 to 255 characters.") }

@@ -101,9 +101,9 @@ public actor OverlayDriver: HypervisorDriver {
 
     func diskPath(_ id: String) -> String { "\(disks)/\(id).qcow2" }
 
-    func qemu(_ args: [String]) async throws -> Subprocess.Result {
+    func qemu(_ args: [String], limits: Subprocess.Limits) async throws -> Subprocess.Result {
         do {
-            return try await Subprocess.run(qemuImg, args, scratch: scratch)
+            return try await Subprocess.run(qemuImg, args, scratch: scratch, limits: limits)
         } catch let f as Subprocess.Failure {
             throw HypervisorError(.failed, f.description)
         }
@@ -112,17 +112,20 @@ public actor OverlayDriver: HypervisorDriver {
     public func createRootDisk(for server: DriverServer, base: BaseImageFile, sizeBytes: Int64) async throws -> String {
         let path = diskPath(server.id)
         try? FileManager.default.removeItem(atPath: path)
-        _ = try await qemu([
-            "create", "-q", "-f", "qcow2", "-F", base.format, "-b", base.path, path, String(max(sizeBytes, base.virtualSize)),
-        ])
+        // -F: the base's format is given, never probed (a probed raw file could pass as anything).
+        _ = try await qemu(
+            [
+                "create", "-q", "-f", "qcow2", "-F", base.format, "-b", base.path, path,
+                String(max(sizeBytes, base.virtualSize)),
+            ], limits: .inspect)
         power[server.id] = .shutdown
-        logger.info("server \(server.id): root disk \(path) (qcow2 overlay on \(base.path), \(sizeBytes) bytes)")
+        logger.info("server \(server.id): root disk is a qcow2 overlay on image \(base.imageID) (\(sizeBytes) bytes)")
         return path
     }
 
     public func start(_ server: DriverServer, disk: String) async throws {
         guard FileManager.default.fileExists(atPath: disk) else {
-            throw HypervisorError(.failed, "the root disk \(disk) of server \(server.id) is missing")
+            throw HypervisorError(.failed, "the root disk of server \(server.id) is missing")
         }
         power[server.id] = .running
     }
@@ -157,6 +160,6 @@ public actor OverlayDriver: HypervisorDriver {
     public func unquiesce(_ server: DriverServer) async throws {}
 
     public func exportDisk(_ server: DriverServer, disk: String, format: String, to path: String) async throws {
-        _ = try await qemu(["convert", "-q", "-f", "qcow2", "-O", format, disk, path])
+        _ = try await qemu(["convert", "-q", "-f", "qcow2", "-O", format, disk, path], limits: .convert)
     }
 }

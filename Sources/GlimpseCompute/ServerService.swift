@@ -163,14 +163,10 @@ public final class ServerService: Sendable {
             throw GlimpseError.badRequest("Invalid status value")
         }
         if q.deleted, caller.isAdmin { return [] }  // deleted servers are not kept
+        // Compiled before any work: a pattern outside the linear-time subset is a 400.
+        let namePattern = try q.name.map(NamePattern.init)
         var servers = try await store.servers(projectID: q.allTenants ? q.projectID : (caller.projectID ?? ""))
-        if let pattern = q.name {
-            let regex = try? Regex(pattern)
-            servers = servers.filter { s in
-                if let regex { return s.name.contains(regex) }
-                return s.name.contains(pattern)
-            }
-        }
+        if let namePattern { servers = servers.filter { namePattern.matches($0.name) } }
         if let st = q.status?.uppercased() {
             servers = servers.filter { ServerRules.status(vmState: $0.vmState, taskState: $0.taskState) == st }
         }
@@ -183,9 +179,12 @@ public final class ServerService: Sendable {
             }
             servers = Array(servers[(i + 1)...])
         }
-        if let limit = q.limit { servers = Array(servers.prefix(limit)) }
+        servers = Array(servers.prefix(min(q.limit ?? Self.maxListLimit, Self.maxListLimit)))
         return servers
     }
+
+    /// Nova's `api.max_limit`: no list answers more servers than this, whatever `limit` asks.
+    public static let maxListLimit = 1000
 
     static func lastSegment(_ ref: String) -> String {
         ref.split(separator: "/").last.map(String.init) ?? ref
@@ -215,11 +214,17 @@ public final class ServerService: Sendable {
                 "Image \(image.id) has disk_format \(image.diskFormat ?? "None"), which the \(driver.name) driver cannot use as a root disk.")
         }
         let gib: Int64 = 1 << 30
-        let imageBytes = image.virtualSize ?? image.size ?? 0
+        var imageBytes = image.virtualSize ?? image.size ?? 0
+        switch await cache.knownVerdict(image.id) {
+        case .refused(let why)?: throw GlimpseError.badRequest(BaseImageCache.refusal(image.id, why).message)
+        case .accepted(let size?)?: imageBytes = max(imageBytes, size)
+        default: break
+        }
         if flavor.disk > 0 {
-            if imageBytes > flavor.disk * gib {
-                throw GlimpseError.badRequest(
-                    "Flavor's disk is too small for requested image. Flavor disk is \(flavor.disk * gib) bytes, image is \(imageBytes) bytes.")
+            do {
+                try Self.checkFlavorDisk(flavor, imageBytes: imageBytes)
+            } catch let e as HypervisorError {
+                throw GlimpseError.badRequest(e.message)
             }
             if image.minDisk > flavor.disk {
                 throw GlimpseError.badRequest(
@@ -267,6 +272,8 @@ public final class ServerService: Sendable {
             }
             let base = try await cache.ensure(image, caller: caller)
             try Task.checkCancellation()
+            // The inspected virtual size, which the image record may lack (VMDK) or understate.
+            try Self.checkFlavorDisk(s.flavor, imageBytes: base.virtualSize)
             let size = s.flavor.disk > 0 ? s.flavor.disk << 30 : base.virtualSize
             let disk = try await driver.createRootDisk(for: ds, base: base, sizeBytes: size)
             _ = try await store.updateServer(id: s.id) { $0.diskPath = disk }
@@ -299,12 +306,24 @@ public final class ServerService: Sendable {
         }
     }
 
+    /// The user-facing text of an error, for faults and logs: host paths are replaced, whatever produced it.
+    /// Nova's FlavorDiskSmallerThanImage (a flavor disk of 0 takes the image's size).
+    static func checkFlavorDisk(_ flavor: Flavor, imageBytes: Int64) throws {
+        let flavorBytes = flavor.disk.multipliedReportingOverflow(by: 1 << 30)
+        guard flavor.disk > 0, !flavorBytes.overflow, imageBytes > flavorBytes.partialValue else { return }
+        throw HypervisorError(
+            .unsupported,
+            "Flavor's disk is too small for requested image. Flavor disk is \(flavorBytes.partialValue) bytes, image is \(imageBytes) bytes.")
+    }
+
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case let e as GlimpseError: e.message
-        case let e as HypervisorError: e.message
-        default: String(describing: error)
-        }
+        let text =
+            switch error {
+            case let e as GlimpseError: e.message
+            case let e as HypervisorError: e.message
+            default: String(describing: error)
+            }
+        return HostPaths.redact(text)
     }
 
     public func delete(_ id: String, caller: Caller) async throws {

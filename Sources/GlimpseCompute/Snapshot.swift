@@ -199,6 +199,10 @@ extension ServerService {
     /// does: interrupted snapshots lose their image and their task state; interrupted builds end in ERROR; power
     /// actions complete; deletions finish. Then temporary files and unused base files go.
     public func recover() async throws {
+        let startedAt = Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+        // A qemu-img that outlived the previous Glimpse may still be writing into the scratch directory: end it
+        // (and wait) before anything there is removed.
+        let helpersGone = await HelperProcesses.endLeftovers(scratch: scratch, logger: logger)
         for var s in try await store.servers(projectID: nil) {
             if let image = s.snapshotImageID {
                 await discardSnapshotImage(image)
@@ -240,9 +244,28 @@ extension ServerService {
             }
             await driver.adopt(driverServer(s), disk: s.diskPath, powerState: PowerState(rawValue: s.powerState) ?? .noState)
         }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? [] {
-            try? FileManager.default.removeItem(atPath: "\(scratch)/\(name)")
+        try await discardOrphanSnapshotImages(createdBefore: startedAt)
+        if helpersGone {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? [] {
+                try? FileManager.default.removeItem(atPath: "\(scratch)/\(name)")
+            }
         }
         await cache.cleanUp()
+    }
+
+    /// Start-up: `createImage` creates the image before the server records it, so a crash in between leaves a
+    /// queued snapshot image no server knows. Such an image (image_type=snapshot, its instance_uuid one of this
+    /// service's servers, which does not reference it, created before this start) is deleted. Snapshots of servers
+    /// this service does not know (another Nova using Glimpse as its image service) are left alone.
+    func discardOrphanSnapshotImages(createdBefore start: Timestamp) async throws {
+        var servers: [String: ServerRecord] = [:]
+        for s in try await store.servers(projectID: nil) { servers[s.id] = s }
+        for image in try await images.metadata.images(inStatus: .queued) {
+            guard image.properties["image_type"] == "snapshot", let uuid = image.properties["instance_uuid"],
+                let server = servers[uuid], server.snapshotImageID != image.id, image.createdAt < start
+            else { continue }
+            await discardSnapshotImage(image.id)
+            logger.notice("server \(uuid): deleted snapshot image \(image.id), which a restart left unrecorded")
+        }
     }
 }

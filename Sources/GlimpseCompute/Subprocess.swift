@@ -3,10 +3,18 @@ import GlimpseCore
 
 /// Runs a helper program (qemu-img) without blocking a thread: output goes to temporary files, the exit is awaited
 /// through the termination handler, and cancelling the calling task terminates the program.
+///
+/// Helpers are bounded and tied to Glimpse's life: each runs under `prlimit` (address space and CPU time, as Nova
+/// runs `qemu-img` against malicious headers) and `setpriv --pdeathsig KILL`, spawned from one thread that lives as
+/// long as the process (the parent-death signal fires when the spawning *thread* exits, and pool threads come and
+/// go). Each running helper also has a pid file in the scratch directory (`HelperProcesses`), so the next start
+/// ends any helper that survived and only then removes its output.
 enum Subprocess {
     struct Failure: Error, CustomStringConvertible {
+        /// The program and its verb (`qemu-img convert`), never its file arguments.
         var command: String
         var status: Int32
+        /// What the program said, with host paths replaced (`HostPaths.redact`).
         var stderr: String
         var description: String { "\(command) exited with status \(status): \(stderr)" }
     }
@@ -14,6 +22,21 @@ enum Subprocess {
     struct Result: Sendable {
         var stdout: String
         var stderr: String
+    }
+
+    /// Resource limits applied to a helper through util-linux `prlimit`.
+    struct Limits: Sendable {
+        var addressSpaceBytes: Int64
+        var cpuSeconds: Int
+
+        /// oslo.concurrency's `ProcessLimits` Nova uses for `qemu-img info`: 1 GiB of address space, 30 s of CPU.
+        /// `qemu-img create` of an overlay only reads the base's header and writes a few clusters, so it gets the same.
+        static let inspect = Limits(addressSpaceBytes: 1 << 30, cpuSeconds: 30)
+        /// `qemu-img convert` reads and writes the whole disk: it measured needing more than 256 MiB and less than
+        /// 512 MiB of address space (2 MiB aligned buffers, an I/O thread pool), so 2 GiB leaves room for bigger
+        /// tables without letting a crafted header claim the host's memory; CPU grows with the data (about 1 s per
+        /// GiB), so an hour bounds a runaway without cutting off a real multi-hundred-GiB flatten.
+        static let convert = Limits(addressSpaceBytes: 2 << 30, cpuSeconds: 3600)
     }
 
     /// Finds `name` on PATH (and in the usual sbin directories).
@@ -26,35 +49,62 @@ enum Subprocess {
         return nil
     }
 
-    /// Runs `executable` with `arguments`; throws `Failure` on a non-zero exit.
-    static func run(_ executable: String, _ arguments: [String], scratch: String) async throws -> Result {
+    /// The full command line for `executable` under `limits` and the parent-death signal.
+    static func commandLine(_ executable: String, _ arguments: [String], limits: Limits) throws -> [String] {
         guard let path = executable.hasPrefix("/") ? executable : which(executable) else {
             throw GlimpseError.internalError("\(executable) is not installed (Debian: apt-get install qemu-utils)")
         }
+        guard let prlimit = which("prlimit"), let setpriv = which("setpriv") else {
+            throw GlimpseError.internalError(
+                "prlimit and setpriv are needed to run \(executable) under limits (Debian: apt-get install util-linux)")
+        }
+        return [
+            setpriv, "--pdeathsig", "KILL", "--",
+            prlimit, "--as=\(limits.addressSpaceBytes)", "--cpu=\(limits.cpuSeconds)", "--",
+            path,
+        ] + arguments
+    }
+
+    /// Runs `executable` with `arguments` under `limits`; throws `Failure` on a non-zero exit.
+    static func run(_ executable: String, _ arguments: [String], scratch: String, limits: Limits) async throws -> Result {
+        let argv = try commandLine(executable, arguments, limits: limits)
+        let verb = ([executable.split(separator: "/").last.map(String.init) ?? executable] + arguments.prefix(1))
+            .joined(separator: " ")
         let token = UUID().uuidString
         let outPath = "\(scratch)/.proc-\(token).out"
         let errPath = "\(scratch)/.proc-\(token).err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let pidFile = HelperProcesses.pidFile(scratch: scratch, token: token)
         defer {
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
+            try? FileManager.default.removeItem(atPath: pidFile)
         }
         let box = ProcessBox()
         let status: Int32 = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int32, any Error>) in
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: path)
-                p.arguments = arguments
-                p.standardInput = FileHandle.nullDevice
-                p.standardOutput = FileHandle(forWritingAtPath: outPath)
-                p.standardError = FileHandle(forWritingAtPath: errPath)
-                p.terminationHandler = { proc in c.resume(returning: proc.terminationStatus) }
-                do {
-                    try p.run()
-                    box.set(p)
-                } catch {
-                    c.resume(throwing: GlimpseError.internalError("could not run \(path): \(error)"))
+                SpawnThread.shared.perform {
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: argv[0])
+                    p.arguments = Array(argv.dropFirst())
+                    p.standardInput = FileHandle.nullDevice
+                    p.standardOutput = FileHandle(forWritingAtPath: outPath)
+                    p.standardError = FileHandle(forWritingAtPath: errPath)
+                    // The exit is reported only once the pid file is written, so it is removed after, not before.
+                    let recorded = DispatchSemaphore(value: 0)
+                    p.terminationHandler = { proc in
+                        recorded.wait()
+                        c.resume(returning: proc.terminationStatus)
+                    }
+                    do {
+                        try p.run()
+                        HelperProcesses.record(pid: p.processIdentifier, argv: argv, at: pidFile)
+                        recorded.signal()
+                        box.set(p)
+                    } catch {
+                        c.resume(throwing: GlimpseError.internalError("could not run \(verb): \(error)"))
+                    }
                 }
             }
         } onCancel: {
@@ -65,8 +115,8 @@ enum Subprocess {
         try Task.checkCancellation()
         guard status == 0 else {
             throw Failure(
-                command: ([path] + arguments).joined(separator: " "), status: status,
-                stderr: err.trimmingCharacters(in: .whitespacesAndNewlines))
+                command: verb, status: status,
+                stderr: HostPaths.redact(err.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         return Result(stdout: out, stderr: err)
     }
