@@ -96,7 +96,8 @@ def run_redirects(g, report, fs, isolated):
             if status != 202:
                 report.case("redirect", case, False, "request %d" % status, body[:160].decode("utf-8", "replace"))
                 continue
-            task = g.wait_task(image_id)
+            # A refusal decided before connecting ends the task at once; 30 s is ample.
+            task = g.wait_task(image_id, timeout=30)
             img = g.image(image_id) or {}
             ok = (task or {}).get("status") == "failure" and img.get("status") != "active" and not img.get("size")
             report.case("redirect", case, ok, "202, task %s; %s" % ((task or {}).get("status"), img.get("status")),

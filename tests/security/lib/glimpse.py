@@ -83,8 +83,14 @@ class Glimpse:
                 h["Content-Length"] = str(os.fstat(body.fileno()).st_size)
         h.update(headers or {})
         try:
-            conn.request(method, path, body=body, headers=h)
-            resp = conn.getresponse()
+            try:
+                conn.request(method, path, body=body, headers=h)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered early (413, 415) and closed: its answer may still be readable
+            try:
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as e:
+                return 0, {}, ("no answer: %r" % e).encode()
             if sink is None:
                 return resp.status, dict(resp.getheaders()), resp.read()
             while True:
