@@ -31,6 +31,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GlimpseDiskFormats",
+            dependencies: [],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GlimpseStorage",
             dependencies: [
                 "GlimpseCore",
@@ -136,6 +141,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
+        .testTarget(name: "GlimpseDiskFormatsTests", dependencies: ["GlimpseDiskFormats"], swiftSettings: strict),
         .testTarget(
             name: "GlimpseStorageTests",
             dependencies: ["GlimpseStorage", .product(name: "NIOCore", package: "swift-nio")],

@@ -135,8 +135,12 @@ public struct ImageListQuery: Sendable, Equatable {
                 throw GlimpseError.badRequest("The 'sort' parameter cannot be combined with 'sort_key' or 'sort_dir'.")
             }
             q.sort = try sortParam.split(separator: ",").map { part in
-                let bits = part.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces() }
-                let key = bits[0]
+                // Empty pieces are kept (`sort=:`, `sort=name,:`) so that they are refused below, never indexed.
+                let bits = part.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map { $0.trimmingSpaces() }
+                guard let key = bits.first, !key.isEmpty else {
+                    throw GlimpseError.badRequest("Invalid sort key: \(part). A sort key cannot be empty.")
+                }
                 var dir = Direction.desc
                 if bits.count == 2 {
                     guard let d = Direction(rawValue: bits[1]) else {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// An error that also carries response headers (`Accept-Patch` on 415, `Content-Range` on 416).
 public struct GlimpseErrorWithHeaders: Error, Sendable {
@@ -61,6 +62,9 @@ public struct OpenStackErrorMiddleware<Context: RequestContext>: RouterMiddlewar
             return (e.status, message, e.headers)
         case let e as any HTTPResponseError:
             return (e.status, e.status.reasonPhrase, [:])
+        case is HTTPParserError:
+            // Malformed framing that reached a handler (bad chunk sizes, unknown Transfer-Encoding).
+            return (.badRequest, "The request could not be understood: malformed HTTP framing.", [:])
         case is CancellationError:
             return (.serviceUnavailable, "The request was cancelled.", [:])
         default:

@@ -14,6 +14,10 @@ extension Request {
             buffer = try await body.collect(upTo: context.maxUploadSize)
         } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw GlimpseError.tooLarge("Request body is too large: at most \(context.maxUploadSize) bytes of JSON are accepted.")
+        } catch {
+            // A body cut short (fewer bytes than Content-Length, broken chunking, the client gone) is the client's
+            // fault: 400, not 500.
+            throw GlimpseError.badRequest("Malformed request body: the body ended before it was complete.")
         }
         guard buffer.readableBytes > 0 else {
             throw GlimpseError.badRequest("Malformed JSON in request body: the body is empty.")
@@ -58,9 +62,10 @@ extension Request {
 
     /// The media type of the body, without parameters, lowercased.
     public var mediaType: String? {
-        headers[.contentType].map {
-            $0.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
-        }
+        // `Content-Type: ` and `Content-Type: ;` have no media type at all: nil, never an index into an empty split.
+        guard let value = headers[.contentType] else { return nil }
+        let type = value.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        return type.isEmpty ? nil : type
     }
 }
 

@@ -25,6 +25,7 @@ public enum GlimpseApplication {
     public static func build(
         _ config: GlimpseConfiguration, logger: Logger
     ) async throws -> some ApplicationProtocol {
+        try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
         let stores = try openEmbeddedStores(at: config.dataDirectory)
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)

@@ -145,25 +145,22 @@ extension ImageService {
             return img.properties["os_glance_import_task"] == taskID
         }
         do {
-            let result: UploadPipeline.Result
             let extra = ExtraDigest(algo)
-            let writer = try await blobs.makeWriter(key: imageID)
-            do {
-                var request = HTTPClientRequest(url: source.absoluteString)
-                request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-                guard response.status.code < 300 else {
-                    throw GlimpseError.badRequest("Location \(source.absoluteString) answered \(response.status.code).")
-                }
-                result = try await pipeline.copy(
-                    IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), into: writer,
-                    limit: limits.imageSizeCap,
-                    limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
-                guard await stillWanted() else { throw IngestBody<HTTPClientResponse.Body>.abandoned }
-                try await writer.commit()
-            } catch {
-                await writer.cancel()
-                throw error
+            var request = HTTPClientRequest(url: source.absoluteString)
+            request.method = .GET
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
+            guard response.status.code < 300 else {
+                throw GlimpseError.badRequest("Location \(source.absoluteString) answered \(response.status.code).")
+            }
+            let owner = try await metadata.image(id: imageID)?.owner
+            let result = try await ingest(
+                IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
+                declaredSize: nil, charge: .project(owner),
+                sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
+            defer { result.releaseQuota() }
+            guard await stillWanted() else {
+                try? await blobs.delete(key: imageID)
+                throw IngestBody<HTTPClientResponse.Body>.abandoned
             }
             let hash = extra?.finish() ?? (algo == "md5" ? result.md5 : result.sha512)
             if let expected, expected != hash {

@@ -57,23 +57,20 @@ extension ImageService {
         }
         try await metadata.transition(id: image.id, from: [.queued], to: .uploading) { $0.updatedAt = Self.now() }
         do {
-            let writer = try await blobs.makeWriter(key: Self.stagingKey(image.id))
-            do {
-                let result = try await pipeline.copy(
-                    body, into: writer, limit: limits.imageSizeCap,
-                    limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
-                if let declaredSize, declaredSize != result.size {
-                    throw GlimpseError.badRequest(
-                        "The size of the staged data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
+            let data = try await ingest(
+                body, key: Self.stagingKey(image.id), declaredSize: declaredSize, charge: .project(image.owner),
+                sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
+            defer { data.releaseQuota() }
+            // Staged bytes are the project's storage (as Glance records the staged size): quota counts them.
+            _ = try await metadata.updateImage(id: image.id) { img in
+                guard img.status == .uploading else {
+                    throw GlimpseError.conflict("Image \(image.id) changed while its data was being staged.")
                 }
-                try await writer.commit()
-            } catch {
-                await writer.cancel()
-                throw error
+                img.size = data.size
             }
         } catch {
             try? await blobs.delete(key: Self.stagingKey(image.id))
-            _ = try? await metadata.transition(id: image.id, from: [.uploading], to: .queued)
+            _ = try? await metadata.transition(id: image.id, from: [.uploading], to: .queued) { $0.size = nil }
             throw Self.uploadError(error)
         }
     }
@@ -170,31 +167,28 @@ extension ImageService {
             t.updatedAt = Self.now()
         }
         do {
-            let result: UploadPipeline.Result
-            let writer = try await blobs.makeWriter(key: imageID)
-            do {
-                if method == "glance-direct" {
-                    guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
-                        throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
-                    }
-                    result = try await pipeline.copy(
-                        staged, into: writer, limit: limits.imageSizeCap, limitError: .tooLarge("Image too large."))
-                } else {
-                    var request = HTTPClientRequest(url: source!.absoluteString)
-                    request.method = .GET
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-                    guard response.status.code < 300 else {
-                        throw GlimpseError.badRequest("web-download of \(source!.absoluteString) answered \(response.status.code).")
-                    }
-                    result = try await pipeline.copy(
-                        response.body, into: writer, limit: limits.imageSizeCap,
-                        limitError: .tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes."))
+            let data: IngestedData
+            if method == "glance-direct" {
+                guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
+                    throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
                 }
-                try await writer.commit()
-            } catch {
-                await writer.cancel()
-                throw error
+                data = try await ingest(
+                    staged, key: imageID, declaredSize: nil, charge: .alreadyCounted,
+                    sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
+            } else {
+                var request = HTTPClientRequest(url: source!.absoluteString)
+                request.method = .GET
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
+                guard response.status.code < 300 else {
+                    throw GlimpseError.badRequest("web-download of \(source!.absoluteString) answered \(response.status.code).")
+                }
+                let owner = try await metadata.image(id: imageID)?.owner
+                data = try await ingest(
+                    response.body, key: imageID, declaredSize: nil, charge: .project(owner),
+                    sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             }
+            defer { data.releaseQuota() }
+            let result = data
             let virtualSize = try await metadata.image(id: imageID).flatMap {
                 DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
             }
@@ -254,6 +248,7 @@ extension ImageService {
             let staged = try await blobs.size(key: Self.stagingKey(image.id)) != nil
             _ = try await metadata.updateImage(id: image.id) { img in
                 img.status = staged ? .uploading : .queued
+                if !staged { img.size = nil }
                 img.properties["os_glance_importing_to_stores"] = ""
                 img.properties["os_glance_failed_import"] = "local"
             }
@@ -266,6 +261,20 @@ extension ImageService {
                 }
             }
             logger.notice("import of image \(image.id) was interrupted by a restart; status \(staged ? "uploading" : "queued")")
+        }
+    }
+
+    /// After a restart: a stage that was cut short leaves its image `uploading` with no committed staged data. As
+    /// Glance does when staging fails, the image goes back to `queued` (its partial data is removed with every
+    /// other incomplete write), so it can be staged again.
+    func recoverStaging() async throws {
+        for image in try await metadata.images(inStatus: .uploading) {
+            guard try await blobs.size(key: Self.stagingKey(image.id)) == nil else { continue }
+            _ = try await metadata.transition(id: image.id, from: [.uploading], to: .queued) { img in
+                img.size = nil
+                img.updatedAt = Self.now()
+            }
+            logger.notice("image \(image.id) was being staged when the server stopped; it is queued again")
         }
     }
 }

@@ -32,6 +32,8 @@ public final class ImageService: Sendable {
     public let cache: ImageCache?
     let logger: Logger
     let pipeline: UploadPipeline
+    /// In-flight writes' holds on their projects' quotas, shared by every write path.
+    let quotaLedger = QuotaLedger()
     /// Imports running in the background, so shutdown and tests can wait for them.
     let runningImports = Mutex<[Task<Void, Never>]>([])
 
@@ -204,49 +206,29 @@ public final class ImageService: Sendable {
         guard image.diskFormat != nil, image.containerFormat != nil else {
             throw GlimpseError.badRequest("Properties disk_format, container_format must be set prior to saving data.")
         }
-        var limit = limits.imageSizeCap
-        var limitMessage = "Image exceeds the storage quota: the image size cap is \(limits.imageSizeCap) bytes."
-        if let quota = limits.projectQuota, let owner = image.owner {
-            let remaining = max(0, quota - (try await metadata.storageUsed(byOwner: owner)))
-            if remaining < limit {
-                limit = remaining
-                limitMessage = "Denying attempt to upload image because it exceeds the quota: the project's remaining storage quota is \(remaining) bytes."
-            }
-        }
-        if let declaredSize, declaredSize > limit { throw GlimpseError.tooLarge(limitMessage) }
-
         try await metadata.transition(id: image.id, from: [.queued], to: .saving)
-        let writer: any BlobWriter
-        let result: UploadPipeline.Result
+        let data: IngestedData
         do {
-            writer = try await blobs.makeWriter(key: image.id)
-            do {
-                result = try await pipeline.copy(body, into: writer, limit: limit, limitError: .tooLarge(limitMessage))
-                if let declaredSize, declaredSize != result.size {
-                    throw GlimpseError.badRequest(
-                        "The size of the uploaded data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
-                }
-                try await writer.commit()
-            } catch {
-                await writer.cancel()
-                throw error
-            }
+            data = try await ingest(
+                body, key: image.id, declaredSize: declaredSize, charge: .project(image.owner),
+                sizeCapMessage: "Image exceeds the storage quota: the image size cap is \(limits.imageSizeCap) bytes.")
         } catch {
             await restoreQueued(image.id, after: error)
             throw Self.uploadError(error)
         }
+        defer { data.releaseQuota() }
 
-        let virtualSize = DiskHeader.virtualSize(format: image.diskFormat, header: result.head, size: result.size)
+        let virtualSize = DiskHeader.virtualSize(format: image.diskFormat, header: data.head, size: data.size)
         do {
             let active = try await metadata.transition(id: image.id, from: [.saving], to: .active) { current in
-                current.size = result.size
-                current.checksum = result.md5
+                current.size = data.size
+                current.checksum = data.md5
                 current.osHashAlgo = "sha512"
-                current.osHashValue = result.sha512
+                current.osHashValue = data.sha512
                 current.virtualSize = virtualSize
                 current.updatedAt = Self.now()
             }
-            logger.info("image \(image.id) active: \(result.size) bytes")
+            logger.info("image \(image.id) active: \(data.size) bytes")
             return active
         } catch {
             // The image was deleted (or changed) while its data streamed in: keep nothing.
@@ -376,6 +358,7 @@ public final class ImageService: Sendable {
         }
         try await recoverLocationImports()
         try await recoverImports()
+        try await recoverStaging()
         let removed = try await blobs.removeIncomplete()
         if removed > 0 { logger.notice("removed \(removed) incomplete upload(s)") }
         let ids = try await metadata.allImageIDs()

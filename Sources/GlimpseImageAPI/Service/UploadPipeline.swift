@@ -52,8 +52,11 @@ final class UploadPipeline: Sendable {
         }
     }
 
+    /// Streams `body` into `writer`. More than `limit` bytes fail with `limitError`; a `reservation` is grown to
+    /// cover the bytes before they are accepted (quota).
     func copy<Body: AsyncSequence & Sendable>(
-        _ body: Body, into writer: any BlobWriter, limit: Int64, limitError: GlimpseError
+        _ body: Body, into writer: any BlobWriter, limit: Int64, limitError: GlimpseError,
+        reservation: QuotaReservation? = nil
     ) async throws -> Result where Body.Element == ByteBuffer {
         let digests = Digests()
         var total: Int64 = 0
@@ -64,6 +67,7 @@ final class UploadPipeline: Sendable {
             for try await part in body {
                 total += Int64(part.readableBytes)
                 if total > limit { throw limitError }
+                if let reservation, total > reservation.granted { try await reservation.cover(total) }
                 if head.count < Self.headSize {
                     head += part.getBytes(at: part.readerIndex, length: min(Self.headSize - head.count, part.readableBytes)) ?? []
                 }

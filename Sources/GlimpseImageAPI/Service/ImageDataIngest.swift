@@ -1,0 +1,66 @@
+import GlimpseCore
+import GlimpseStorage
+import NIOCore
+
+/// The one write path for image data, used by every way data enters the store (PUT /file, stage, glance-direct,
+/// web-download, locations, server snapshots): it applies the size cap, reserves the project's quota before bytes
+/// are accepted, streams through the upload pipeline, checks a declared size, and commits or cancels the blob.
+extension ImageService {
+    /// What reached the store, and the quota hold the caller releases once the image's size is recorded.
+    struct IngestedData: Sendable {
+        var size: Int64
+        var md5: String
+        var sha512: String
+        var head: [UInt8]
+        var quotaHold: QuotaReservation?
+
+        /// Gives the quota reservation back: call after the metadata store records the size (or on failure).
+        func releaseQuota() { quotaHold?.release() }
+    }
+
+    /// Who pays for the bytes: the owning project, or nobody when they are counted already (the staged copy of an
+    /// image being imported by glance-direct is part of the project's usage).
+    enum QuotaCharge: Sendable {
+        case project(String?)
+        case alreadyCounted
+    }
+
+    /// Streams `body` into the blob `key`. On any failure the blob is cancelled (nothing kept) and the reservation
+    /// released; on success the blob is committed and the caller owns `quotaHold`.
+    func ingest<Body: AsyncSequence & Sendable>(
+        _ body: Body, key: String, declaredSize: Int64?, charge: QuotaCharge, sizeCapMessage: String
+    ) async throws -> IngestedData where Body.Element == ByteBuffer {
+        let cap = limits.imageSizeCap
+        if let declaredSize, declaredSize > cap { throw GlimpseError.tooLarge(sizeCapMessage) }
+        var reservation: QuotaReservation?
+        if case .project(let owner?) = charge, let quota = limits.projectQuota {
+            let metadata = self.metadata
+            reservation = QuotaReservation(
+                ledger: quotaLedger, owner: owner, quota: quota,
+                usage: { try await metadata.storageUsed(byOwner: $0) })
+        }
+        do {
+            // A declared size is reserved whole before any byte flows: a write that cannot fit fails at once.
+            if let declaredSize, let reservation { try await reservation.cover(exactly: declaredSize) }
+            let writer = try await blobs.makeWriter(key: key)
+            do {
+                let result = try await pipeline.copy(
+                    body, into: writer, limit: cap, limitError: .tooLarge(sizeCapMessage), reservation: reservation)
+                if let declaredSize, declaredSize != result.size {
+                    throw GlimpseError.badRequest(
+                        "The size of the uploaded data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
+                }
+                try await writer.commit()
+                return IngestedData(
+                    size: result.size, md5: result.md5, sha512: result.sha512, head: result.head,
+                    quotaHold: reservation)
+            } catch {
+                await writer.cancel()
+                throw error
+            }
+        } catch {
+            reservation?.release()
+            throw error
+        }
+    }
+}
