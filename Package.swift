@@ -84,6 +84,7 @@ let package = Package(
             name: "GlimpseImageAPI",
             dependencies: [
                 "GlimpseCore",
+                "GlimpseDiskFormats",
                 "GlimpseStorage",
                 "GlimpseHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -94,16 +94,13 @@ enum Subprocess {
                     p.standardInput = FileHandle.nullDevice
                     p.standardOutput = FileHandle(forWritingAtPath: outPath)
                     p.standardError = FileHandle(forWritingAtPath: errPath)
-                    // The exit is reported only once the pid file is written, so it is removed after, not before.
-                    let recorded = DispatchSemaphore(value: 0)
-                    p.terminationHandler = { proc in
-                        recorded.wait()
-                        c.resume(returning: proc.terminationStatus)
-                    }
+                    // The handler must never block: Foundation may call it on the thread that runs `run()` when the
+                    // child is already gone, and every helper is spawned from this one thread. A pid file written
+                    // after its process ended names a dead pid, which recovery checks and discards.
+                    p.terminationHandler = { proc in c.resume(returning: proc.terminationStatus) }
                     do {
                         try p.run()
                         HelperProcesses.record(pid: p.processIdentifier, argv: argv, at: pidFile)
-                        recorded.signal()
                         box.set(p)
                     } catch {
                         c.resume(throwing: GlimpseError.internalError("could not run \(verb): \(error)"))

@@ -64,7 +64,7 @@ public enum GlimpseApplication {
         logger.notice("data directory: \(config.dataDirectory)")
         return Application(
             responder: VersionPrefixResponder(inner: router.buildResponder()),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), SendfileInstaller()])),
+            server: .http1(configuration: ListenerWiring.http1Configuration(config, logger: logger)),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             logger: logger)
     }

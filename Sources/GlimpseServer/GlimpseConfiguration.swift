@@ -2,6 +2,7 @@
 // listener that serves the Image API at `/`, Identity at `/identity` and Compute at `/compute`, and runs it.
 
 import Foundation
+import GlimpseHTTP
 import GlimpseImageAPI
 import Prometheus
 
@@ -31,6 +32,11 @@ public struct GlimpseConfiguration: Sendable {
     public var snapshotFormat: String
     /// Built-in identity and external Keystone settings (see IdentityWiring.swift).
     public var identity: IdentitySettings = .init()
+    /// How long a connection may wait on its client (idle, request head, body stall, send).
+    public var connectionTimeouts: ConnectionTimeouts = .init()
+    /// The most connections open at once; nil sizes it from the open-file limit
+    /// (`OpenFileLimit.defaultMaximumConnections`).
+    public var maxConnections: Int?
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,

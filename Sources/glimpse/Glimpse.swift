@@ -6,6 +6,7 @@ import ArgumentParser
 @_silgen_name("mallopt") func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 import Foundation
+import GlimpseHTTP
 import GlimpseImageAPI
 import GlimpseServer
 import Hummingbird
@@ -49,12 +50,51 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
-    @Option(help: "Comma-separated ports web-download imports may fetch from (default: 80,443).")
+    @Option(help: "Comma-separated ports web-download imports and http locations may fetch from (default: 80,443).")
     var importAllowedPorts: String?
-    @Option(help: "Comma-separated hosts web-download imports may fetch from (default: any host).")
+    @Option(
+        help: """
+            Comma-separated hosts web-download imports and http locations may fetch from, and only these, matched \
+            exactly against the URL's host (127.0.0.1 allows http://127.0.0.1/..., not 127.1 or localhost; IPv6 \
+            with or without brackets). Listed hosts may resolve to any address, loopback and private included. Default: any \
+            host whose every address is public (no loopback, link-local, private, CGNAT, multicast, unspecified).
+            """)
     var importAllowedHosts: String?
+    @Option(help: """
+        Seconds a kept-alive connection may wait between requests before it is closed. Shorter than Glance's \
+        client_socket_timeout (900): clients reconnect transparently, and an idle connection holds a file descriptor.
+        """)
+    var idleTimeout = 120
+    @Option(help: "Seconds from connecting (or from a next request's first byte) to a complete request head.")
+    var requestHeadTimeout = 30
+    @Option(help: """
+        Seconds without a byte while a request body is expected before the connection is closed (a stalled upload \
+        then fails and its image returns to queued).
+        """)
+    var bodyStallTimeout = 120
+    @Option(help: """
+        Seconds response data may stay unacknowledged (a client that stopped reading a download) before the \
+        connection is reset. Slow readers that keep reading are never cut off.
+        """)
+    var sendTimeout = 120
+    @Option(help: """
+        Most connections open at once (default: from the open-file limit, which is raised to its hard limit at \
+        start, less a quarter kept for files). Past it the longest-idle connection is closed for the new one, or \
+        the new one is refused at once when every connection is inside a request.
+        """)
+    var maxConnections: Int?
     @Flag(help: "Do not serve Prometheus metrics at /metrics.") var noMetrics = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+
+    func validate() throws {
+        for (name, value) in [
+            ("--idle-timeout", idleTimeout), ("--request-head-timeout", requestHeadTimeout),
+            ("--body-stall-timeout", bodyStallTimeout), ("--send-timeout", sendTimeout),
+        ] where value <= 0 {
+            throw ValidationError("\(name) must be a positive number of seconds")
+        }
+        if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive") }
+    }
 
     func run() async throws {
         #if canImport(Glibc)
@@ -78,6 +118,12 @@ struct Serve: AsyncParsableCommand {
         config.identity.keystoneUser = keystoneUser
         config.identity.keystonePassword = keystonePassword
         config.identity.keystoneProject = keystoneProject
+        let openFileLimit = OpenFileLimit.raiseToHardLimit()
+        logger.info("open-file limit: \(openFileLimit.map(String.init) ?? "unknown")")
+        config.connectionTimeouts = ConnectionTimeouts(
+            idle: .seconds(idleTimeout), requestHead: .seconds(requestHeadTimeout),
+            bodyStall: .seconds(bodyStallTimeout), send: .seconds(sendTimeout))
+        config.maxConnections = maxConnections
         if let ports = importAllowedPorts {
             config.imports.allowedPorts = Set(ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         }

@@ -145,7 +145,7 @@ struct API: Sendable {
 
     /// Polls an image until its status is `status` or it is gone (nil).
     func waitImage(_ id: String, _ status: String?, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue? {
-        for _ in 0..<200 {
+        for _ in 0..<1200 {  // a 1 GiB snapshot is converted and hashed: allow a loaded machine a minute
             let r = try await get("/v2/images/\(id)", as: .admin)
             if r.status == .notFound { if status == nil { return nil } }
             if r.status == .ok, r["status"]?.string == status { return r.json }

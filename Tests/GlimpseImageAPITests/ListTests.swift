@@ -161,7 +161,7 @@ import Testing
     static func seed(_ api: API) async throws -> (a: String, b: String, c: String) {
         let a = try await api.createImage(#"{"name":"a","disk_format":"raw","container_format":"bare"}"#)
         let c = try await api.createImage(#"{"name":"c","disk_format":"raw","container_format":"bare"}"#)
-        let b = try await api.createImage(#"{"name":"b","disk_format":"iso","container_format":"bare"}"#)
+        let b = try await api.createImage(#"{"name":"b","disk_format":"ami","container_format":"bare"}"#)
         try await api.upload(a, Array(repeating: 1, count: 30))
         try await api.upload(c, Array(repeating: 1, count: 10))
         try await api.upload(b, Array(repeating: 1, count: 20))

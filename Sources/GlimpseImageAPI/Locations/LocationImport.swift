@@ -83,9 +83,9 @@ extension ImageService {
         guard image.diskFormat != nil, image.containerFormat != nil else {
             throw GlimpseError.badRequest("Properties disk_format and container_format must be set prior to adding a location.")
         }
-        let source: URL
+        let source: CheckedFetchTarget
         do {
-            source = try await webDownloadSource(req.url)
+            source = try await checkedFetchTarget(req.url)
         } catch let e as GlimpseError where e.kind == .badRequest {
             throw GlimpseError.badRequest(
                 e.message.replacingOccurrences(of: "URI for web-download", with: "Location URL"))
@@ -121,7 +121,7 @@ extension ImageService {
             await runLocationImport(imageID: image.id, taskID: task.id, source: source, algo: algo, expected: validation?.value)
         }
         trackImport(work)
-        logger.info("image \(image.id): location \(req.url) added, task \(task.id)")
+        logger.info("image \(image.id): location \(source.url) added, task \(task.id)")
         return task
     }
 
@@ -134,7 +134,9 @@ extension ImageService {
 
     /// The ingest: streams the URL through the upload pipeline, checks the hash, then sets the digests (and
     /// `active`). Stops soon after the image is deleted, leaving nothing behind.
-    func runLocationImport(imageID: String, taskID: String, source: URL, algo: String, expected: String?) async {
+    func runLocationImport(
+        imageID: String, taskID: String, source: CheckedFetchTarget, algo: String, expected: String?
+    ) async {
         _ = try? await metadata.updateTask(id: taskID) { t in
             t.status = .processing
             t.updatedAt = Self.now()
@@ -146,29 +148,23 @@ extension ImageService {
         }
         do {
             let extra = ExtraDigest(algo)
-            var request = HTTPClientRequest(url: source.absoluteString)
-            request.method = .GET
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-            guard response.status.code < 300 else {
-                throw GlimpseError.badRequest("Location \(source.absoluteString) answered \(response.status.code).")
-            }
-            let owner = try await metadata.image(id: imageID)?.owner
+            let response = try await fetchForImport(source, what: "Location")
+            let image = try await metadata.image(id: imageID)
             let result = try await ingest(
                 IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
-                declaredSize: nil, charge: .project(owner),
+                diskFormat: image?.diskFormat ?? "raw", containerFormat: image?.containerFormat, declaredSize: nil,
+                charge: .project(image?.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { result.releaseQuota() }
             guard await stillWanted() else {
                 try? await blobs.delete(key: imageID)
-                throw IngestBody<HTTPClientResponse.Body>.abandoned
+                throw IngestBody<FetchedBody>.abandoned
             }
             let hash = extra?.finish() ?? (algo == "md5" ? result.md5 : result.sha512)
             if let expected, expected != hash {
                 throw GlimpseError.badRequest("os_hash_value: (\(expected)) not matched with actual os_hash_value: (\(hash))")
             }
-            let virtualSize = try await metadata.image(id: imageID).flatMap {
-                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
-            }
+            let virtualSize = result.virtualSize
             let now = Self.now()
             try await metadata.updateImage(id: imageID) { img in
                 guard img.properties["os_glance_import_task"] == taskID,

@@ -1,17 +1,21 @@
 import GlimpseCore
+import GlimpseDiskFormats
 import GlimpseStorage
 import NIOCore
 
 /// The one write path for image data, used by every way data enters the store (PUT /file, stage, glance-direct,
 /// web-download, locations, server snapshots): it applies the size cap, reserves the project's quota before bytes
-/// are accepted, streams through the upload pipeline, checks a declared size, and commits or cancels the blob.
+/// are accepted, streams through the upload pipeline while the disk-format inspector reads the headers as they
+/// pass, applies Glance's safety and format-match rules to the declared disk format, checks a declared size, and
+/// commits or cancels the blob: nothing refused is ever committed.
 extension ImageService {
     /// What reached the store, and the quota hold the caller releases once the image's size is recorded.
     struct IngestedData: Sendable {
         var size: Int64
         var md5: String
         var sha512: String
-        var head: [UInt8]
+        /// The virtual size recorded for the declared disk format (nil when not inspected or unknown).
+        var virtualSize: Int64?
         var quotaHold: QuotaReservation?
 
         /// Gives the quota reservation back: call after the metadata store records the size (or on failure).
@@ -25,10 +29,14 @@ extension ImageService {
         case alreadyCounted
     }
 
-    /// Streams `body` into the blob `key`. On any failure the blob is cancelled (nothing kept) and the reservation
-    /// released; on success the blob is committed and the caller owns `quotaHold`.
+    /// Streams `body` into the blob `key`. With a `diskFormat`, the data must be that format and pass the safety
+    /// checks (415 otherwise, Glance's message); staging passes nil, its data is inspected when it is imported.
+    /// On any failure the blob is cancelled (nothing kept) and the reservation released; on success the blob is
+    /// committed and the caller owns `quotaHold`.
     func ingest<Body: AsyncSequence & Sendable>(
-        _ body: Body, key: String, declaredSize: Int64?, charge: QuotaCharge, sizeCapMessage: String
+        _ body: Body, key: String, diskFormat: String?, containerFormat: String? = nil, declaredSize: Int64?,
+        charge: QuotaCharge,
+        sizeCapMessage: String
     ) async throws -> IngestedData where Body.Element == ByteBuffer {
         let cap = limits.imageSizeCap
         if let declaredSize, declaredSize > cap { throw GlimpseError.tooLarge(sizeCapMessage) }
@@ -45,14 +53,29 @@ extension ImageService {
             let writer = try await blobs.makeWriter(key: key)
             do {
                 let result = try await pipeline.copy(
-                    body, into: writer, limit: cap, limitError: .tooLarge(sizeCapMessage), reservation: reservation)
+                    body, into: writer, limit: cap, limitError: .tooLarge(sizeCapMessage), reservation: reservation,
+                    inspect: diskFormat != nil)
                 if let declaredSize, declaredSize != result.size {
                     throw GlimpseError.badRequest(
                         "The size of the uploaded data (\(result.size) bytes) does not match the declared size (\(declaredSize) bytes).")
                 }
+                var virtualSize: Int64?
+                if let diskFormat, let inspection = result.inspection {
+                    // As Glance: the format must match only for bare containers (an ova or ovf holds other
+                    // things); the safety checks of whatever the data is apply to every container.
+                    let bare = containerFormat == nil || containerFormat == "bare"
+                    switch inspection.verdict(declaredFormat: bare ? diskFormat : "raw") {
+                    case .accepted(let size):
+                        virtualSize = bare ? size : nil
+                    case .refused(let refusal):
+                        logger.warning(
+                            "data for \(key) refused: \(refusal.message) (detected \(inspection.format.rawValue); \(inspection.safetyViolations.joined(separator: "; ")))")
+                        throw GlimpseError.unsupportedMedia(refusal.message)
+                    }
+                }
                 try await writer.commit()
                 return IngestedData(
-                    size: result.size, md5: result.md5, sha512: result.sha512, head: result.head,
+                    size: result.size, md5: result.md5, sha512: result.sha512, virtualSize: virtualSize,
                     quotaHold: reservation)
             } catch {
                 await writer.cancel()

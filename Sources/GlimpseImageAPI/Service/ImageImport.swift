@@ -13,9 +13,11 @@ import Glibc
 public struct ImportOptions: Sendable {
     public var methods: [String]
     public var allowedSchemes: Set<String>
-    /// Ports `web-download` may connect to.
+    /// Ports `web-download` and http locations may connect to (a URL without a port means 80 or 443).
     public var allowedPorts: Set<Int>
-    /// When non-empty, the only hosts `web-download` may fetch from.
+    /// When non-empty, the only hosts `web-download` and http locations may fetch from, matched exactly against the
+    /// URL's host (case-insensitive; IPv6 without brackets), and trusted: their addresses are not checked. When
+    /// empty, any host whose every resolved address is public (see `OutboundFetchPolicy`).
     public var allowedHosts: Set<String>
 
     public init(
@@ -58,7 +60,8 @@ extension ImageService {
         try await metadata.transition(id: image.id, from: [.queued], to: .uploading) { $0.updatedAt = Self.now() }
         do {
             let data = try await ingest(
-                body, key: Self.stagingKey(image.id), declaredSize: declaredSize, charge: .project(image.owner),
+                body, key: Self.stagingKey(image.id), diskFormat: nil, declaredSize: declaredSize,
+                charge: .project(image.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { data.releaseQuota() }
             // Staged bytes are the project's storage (as Glance records the staged size): quota counts them.
@@ -94,7 +97,7 @@ extension ImageService {
             }
         }
         let image = try await ownedImage(id, caller: caller, for: .modifyImage)
-        var source: URL?
+        var source: CheckedFetchTarget?
         switch name {
         case "glance-direct":
             guard image.status == .uploading else {
@@ -138,60 +141,40 @@ extension ImageService {
         return task
     }
 
-    func webDownloadSource(_ uri: String) async throws -> URL {
-        guard let url = URL(string: uri), let scheme = url.scheme?.lowercased(), let host = url.host else {
-            throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)")
-        }
-        let port = url.port ?? (scheme == "https" ? 443 : 80)
-        guard importOptions.allowedSchemes.contains(scheme), importOptions.allowedPorts.contains(port),
-            importOptions.allowedHosts.isEmpty || importOptions.allowedHosts.contains(host)
-        else { throw GlimpseError.badRequest("URI for web-download does not pass filtering: \(uri)") }
-        // Resolve now, so a host that does not exist is a clear 400 rather than a task failing later.
-        let resolves = try await NIOThreadPool.singleton.runIfActive { () -> Bool in
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var result: UnsafeMutablePointer<addrinfo>?
-            let rc = getaddrinfo(host, nil, &hints, &result)
-            if let result { freeaddrinfo(result) }
-            return rc == 0
-        }
-        guard resolves else {
-            throw GlimpseError.badRequest("URI for web-download does not pass filtering: host \(host) cannot be resolved.")
-        }
-        return url
+    /// The web-download URI checked by the outbound-fetch policy (scheme, port, host, resolved addresses):
+    /// 400 "URI for web-download does not pass filtering: ..." before anything connects.
+    func webDownloadSource(_ uri: String) async throws -> CheckedFetchTarget {
+        try await checkedFetchTarget(uri)
     }
 
-    func runImport(imageID: String, taskID: String, method: String, source: URL?, caller: Caller) async {
+    func runImport(imageID: String, taskID: String, method: String, source: CheckedFetchTarget?, caller: Caller) async {
         _ = try? await metadata.updateTask(id: taskID) { t in
             t.status = .processing
             t.updatedAt = Self.now()
         }
         do {
             let data: IngestedData
+            let target = try await metadata.image(id: imageID)
+            let diskFormat = target?.diskFormat ?? "raw"
             if method == "glance-direct" {
                 guard let staged = try await blobs.read(key: Self.stagingKey(imageID), range: nil) else {
                     throw GlimpseError.conflict("The staged data of image \(imageID) is gone.")
                 }
                 data = try await ingest(
-                    staged, key: imageID, declaredSize: nil, charge: .alreadyCounted,
+                    staged, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
+                    declaredSize: nil, charge: .alreadyCounted,
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             } else {
-                var request = HTTPClientRequest(url: source!.absoluteString)
-                request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-                guard response.status.code < 300 else {
-                    throw GlimpseError.badRequest("web-download of \(source!.absoluteString) answered \(response.status.code).")
-                }
-                let owner = try await metadata.image(id: imageID)?.owner
+                guard let source else { throw GlimpseError.internalError("The web-download task has no source.") }
+                let response = try await fetchForImport(source, what: "web-download of")
                 data = try await ingest(
-                    response.body, key: imageID, declaredSize: nil, charge: .project(owner),
+                    response.body, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
+                    declaredSize: nil, charge: .project(target?.owner),
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             }
             defer { data.releaseQuota() }
             let result = data
-            let virtualSize = try await metadata.image(id: imageID).flatMap {
-                DiskHeader.virtualSize(format: $0.diskFormat, header: result.head, size: result.size)
-            }
+            let virtualSize = result.virtualSize
             try await metadata.transition(id: imageID, from: [.importing], to: .active) { img in
                 img.size = result.size
                 img.checksum = result.md5

@@ -210,7 +210,9 @@ public final class ImageService: Sendable {
         let data: IngestedData
         do {
             data = try await ingest(
-                body, key: image.id, declaredSize: declaredSize, charge: .project(image.owner),
+                body, key: image.id, diskFormat: image.diskFormat, containerFormat: image.containerFormat,
+                declaredSize: declaredSize,
+                charge: .project(image.owner),
                 sizeCapMessage: "Image exceeds the storage quota: the image size cap is \(limits.imageSizeCap) bytes.")
         } catch {
             await restoreQueued(image.id, after: error)
@@ -218,7 +220,7 @@ public final class ImageService: Sendable {
         }
         defer { data.releaseQuota() }
 
-        let virtualSize = DiskHeader.virtualSize(format: image.diskFormat, header: data.head, size: data.size)
+        let virtualSize = data.virtualSize
         do {
             let active = try await metadata.transition(id: image.id, from: [.saving], to: .active) { current in
                 current.size = data.size

@@ -1,5 +1,6 @@
 import Crypto
 import GlimpseCore
+import GlimpseDiskFormats
 import GlimpseStorage
 import NIOCore
 import NIOPosix
@@ -13,13 +14,12 @@ final class UploadPipeline: Sendable {
         var size: Int64
         var md5: String
         var sha512: String
-        /// The first bytes, for reading disk headers (qcow2 virtual size).
-        var head: [UInt8]
+        /// What the data is (format, virtual size, safety), when the copy was asked to inspect it.
+        var inspection: DiskImageInspection?
     }
 
     static let chunkSize = 1 << 20
     static let depth = 3
-    static let headSize = 512
     /// Two threads for the two digests, shared by every upload in the process.
     static let sharedHashPool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -56,11 +56,12 @@ final class UploadPipeline: Sendable {
     /// cover the bytes before they are accepted (quota).
     func copy<Body: AsyncSequence & Sendable>(
         _ body: Body, into writer: any BlobWriter, limit: Int64, limitError: GlimpseError,
-        reservation: QuotaReservation? = nil
+        reservation: QuotaReservation? = nil, inspect: Bool = false
     ) async throws -> Result where Body.Element == ByteBuffer {
         let digests = Digests()
         var total: Int64 = 0
-        var head: [UInt8] = []
+        // The inspector sees every byte in order as it passes and keeps only the header regions it needs.
+        var inspector = DiskImageInspector()
         var chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
         var inFlight: [InFlight] = []
         do {
@@ -68,9 +69,7 @@ final class UploadPipeline: Sendable {
                 total += Int64(part.readableBytes)
                 if total > limit { throw limitError }
                 if let reservation, total > reservation.granted { try await reservation.cover(total) }
-                if head.count < Self.headSize {
-                    head += part.getBytes(at: part.readerIndex, length: min(Self.headSize - head.count, part.readableBytes)) ?? []
-                }
+                if inspect { part.withUnsafeReadableBytes { inspector.feed($0) } }
                 chunk.writeImmutableBuffer(part)
                 if chunk.readableBytes >= Self.chunkSize {
                     inFlight.append(start(chunk, after: inFlight.last, writer: writer, digests: digests))
@@ -92,7 +91,7 @@ final class UploadPipeline: Sendable {
             throw error
         }
         let (md5, sha) = digests.finish()
-        return Result(size: total, md5: md5, sha512: sha, head: head)
+        return Result(size: total, md5: md5, sha512: sha, inspection: inspect ? inspector.finish() : nil)
     }
 
     /// Queues `chunk` on each lane behind the previous chunk of the same lane.
