@@ -317,7 +317,7 @@ fi
 step "image-create --visibility community (client validates against /v2/schemas/image)"
 COMMUNITY_ID=""
 if g_ok "image-create --visibility community" image-create --name "e2e-community-$$" --visibility community \
-    --disk-format qcow2 --container-format bare; then
+    --disk-format raw --container-format bare; then
     COMMUNITY_ID="$(table_get id)"
     check_eq "community image: visibility" community "$(table_get visibility)"
     check_eq "community image: status (no data)" queued "$(table_get status)"
