@@ -49,6 +49,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "--auth keystone: its project (or env GLIMPSE_KEYSTONE_PROJECT).") var keystoneProject: String?
     @Option(help: "Largest image accepted, in bytes (Glance's image_size_cap).") var imageSizeCap: Int64 = 1 << 40
     @Option(help: "Bytes of image data each project may store (default: unlimited).") var projectQuota: Int64?
+    @Option(help: """
+        Refuse image data that is not the declared disk_format (Glance's [image_format] \
+        require_image_format_match). Unsafe images (backing or data files, VMDK extents) are refused either way.
+        """)
+    var requireImageFormatMatch = true
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
     @Option(help: "Comma-separated ports web-download imports and http locations may fetch from (default: 80,443).")
     var importAllowedPorts: String?
@@ -111,7 +116,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "glimpse")
         var config = GlimpseConfiguration(
             host: host, port: port, dataDirectory: dataDir, publicURL: publicURL, auth: auth,
-            limits: ImageLimits(imageSizeCap: imageSizeCap, projectQuota: projectQuota),
+            limits: ImageLimits(
+                imageSizeCap: imageSizeCap, projectQuota: projectQuota,
+                requireImageFormatMatch: requireImageFormatMatch),
             snapshotFormat: snapshotFormat)
         config.identity.tokenExpiration = tokenExpiration
         config.identity.keystoneURL = keystoneURL

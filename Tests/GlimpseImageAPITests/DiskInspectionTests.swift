@@ -1,4 +1,5 @@
 import Foundation
+import GlimpseImageAPI
 import HTTPTypes
 import NIOCore
 import Testing
@@ -73,6 +74,18 @@ import Testing
             let r = try await Self.create(api, format: "raw")
             try await api.upload(r, Self.qcow2())
             #expect(try await api.image(r)["virtual_size"]?.int == 4096)
+        }
+    }
+
+    @Test func withoutTheFormatMatchRuleAMismatchIsKeptButUnsafeDataIsNot() async throws {
+        try await withGlimpse(limits: ImageLimits(requireImageFormatMatch: false)) { api in
+            let mismatch = try await Self.create(api, format: "qcow2")
+            try await api.upload(mismatch, Array(repeating: 0x41, count: 4096))
+            #expect(try await api.image(mismatch)["virtual_size"]?.isNull == true, "no virtual size it cannot know")
+            let unsafe = try await Self.create(api, format: "vmdk")
+            expectError(
+                try await api.put("/v2/images/\(unsafe)/file", data: Self.qcow2(backingFile: "/etc/passwd")),
+                .unsupportedMediaType, containing: "Image failed safety checks")
         }
     }
 

@@ -62,11 +62,18 @@ extension ImageService {
                 var virtualSize: Int64?
                 if let diskFormat, let inspection = result.inspection {
                     // As Glance: the format must match only for bare containers (an ova or ovf holds other
-                    // things); the safety checks of whatever the data is apply to every container.
+                    // things) and when the operator requires it; the safety checks of whatever the data is apply
+                    // always.
                     let bare = containerFormat == nil || containerFormat == "bare"
-                    switch inspection.verdict(declaredFormat: bare ? diskFormat : "raw") {
+                    var verdict = inspection.verdict(declaredFormat: diskFormat)
+                    var recordsSize = true
+                    if case .refused(.formatMismatch) = verdict, !bare || !limits.requireImageFormatMatch {
+                        verdict = inspection.verdict(declaredFormat: DiskFormat.raw.rawValue)
+                        recordsSize = false
+                    }
+                    switch verdict {
                     case .accepted(let size):
-                        virtualSize = bare ? size : nil
+                        virtualSize = recordsSize ? size : nil
                     case .refused(let refusal):
                         logger.warning(
                             "data for \(key) refused: \(refusal.message) (detected \(inspection.format.rawValue); \(inspection.safetyViolations.joined(separator: "; ")))")

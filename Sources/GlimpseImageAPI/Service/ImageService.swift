@@ -14,10 +14,14 @@ public struct ImageLimits: Sendable {
     public var imageSizeCap: Int64
     /// Bytes of image data one project may store; nil is unlimited (Glance's `user_storage_quota`).
     public var projectQuota: Int64?
+    /// Glance's `[image_format] require_image_format_match` (default true): the data must be the declared
+    /// disk_format. The safety checks apply whatever this says.
+    public var requireImageFormatMatch: Bool
 
-    public init(imageSizeCap: Int64 = 1 << 40, projectQuota: Int64? = nil) {
+    public init(imageSizeCap: Int64 = 1 << 40, projectQuota: Int64? = nil, requireImageFormatMatch: Bool = true) {
         self.imageSizeCap = imageSizeCap
         self.projectQuota = projectQuota
+        self.requireImageFormatMatch = requireImageFormatMatch
     }
 }
 
