@@ -143,7 +143,6 @@ struct Serve: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             config.metricsRegistry = registry
         }
-        try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
         let lock = try DataDirectoryLock(directory: config.dataDirectory)
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.runService()
