@@ -153,7 +153,7 @@ extension ImageService {
             let result = try await ingest(
                 IngestBody(base: response.body, digest: extra, stillWanted: stillWanted), key: imageID,
                 diskFormat: image?.diskFormat ?? "raw", containerFormat: image?.containerFormat, declaredSize: nil,
-                charge: .project(image?.owner),
+                announcedSize: response.announcedLength, charge: .project(image?.owner),
                 sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             defer { result.releaseQuota() }
             guard await stillWanted() else {

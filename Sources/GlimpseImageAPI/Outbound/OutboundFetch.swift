@@ -12,6 +12,9 @@ import NIOPosix
 /// A 2xx answer whose body keeps its HTTP client alive until the body and its iterators are gone.
 public struct FetchedResponse: Sendable {
     public let statusCode: UInt
+    /// The length the remote announced (`Content-Length`), when it gave a well-formed one; a hint, never trusted
+    /// as the real size.
+    public let announcedLength: Int64?
     public let body: FetchedBody
 }
 
@@ -60,7 +63,9 @@ struct OutboundFetch: Sendable {
             let response = try await lease.client.execute(request, timeout: Self.timeout)
             let code = response.status.code
             if (200..<300).contains(code) {
-                return FetchedResponse(statusCode: code, body: FetchedBody(base: response.body, lease: lease))
+                let announced = response.headers.first(name: "content-length").flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+                return FetchedResponse(
+                    statusCode: code, announcedLength: announced, body: FetchedBody(base: response.body, lease: lease))
             }
             guard [301, 302, 303, 307, 308].contains(code), let location = response.headers.first(name: "location") else {
                 throw GlimpseError.badRequest("\(what) \(target.url) answered \(code).")

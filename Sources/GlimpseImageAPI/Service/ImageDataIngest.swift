@@ -35,7 +35,7 @@ extension ImageService {
     /// committed and the caller owns `quotaHold`.
     func ingest<Body: AsyncSequence & Sendable>(
         _ body: Body, key: String, diskFormat: String?, containerFormat: String? = nil, declaredSize: Int64?,
-        charge: QuotaCharge,
+        announcedSize: Int64? = nil, charge: QuotaCharge,
         sizeCapMessage: String
     ) async throws -> IngestedData where Body.Element == ByteBuffer {
         let cap = limits.imageSizeCap
@@ -50,6 +50,12 @@ extension ImageService {
         do {
             // A declared size is reserved whole before any byte flows: a write that cannot fit fails at once.
             if let declaredSize, let reservation { try await reservation.cover(exactly: declaredSize) }
+            // A size the source announced (a remote's Content-Length) is reserved at once too, so that concurrent
+            // fetches do not share the quota out step by step; the data may still differ, the stream is what counts.
+            if declaredSize == nil, let announcedSize {
+                if announcedSize > cap { throw GlimpseError.tooLarge(sizeCapMessage) }
+                try await reservation?.cover(exactly: announcedSize)
+            }
             let writer = try await blobs.makeWriter(key: key)
             do {
                 let result = try await pipeline.copy(

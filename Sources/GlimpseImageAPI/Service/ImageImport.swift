@@ -169,7 +169,7 @@ extension ImageService {
                 let response = try await fetchForImport(source, what: "web-download of")
                 data = try await ingest(
                     response.body, key: imageID, diskFormat: diskFormat, containerFormat: target?.containerFormat,
-                    declaredSize: nil, charge: .project(target?.owner),
+                    declaredSize: nil, announcedSize: response.announcedLength, charge: .project(target?.owner),
                     sizeCapMessage: "Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
             }
             defer { data.releaseQuota() }

@@ -5,23 +5,49 @@ import Synchronization
 /// here before its bytes are accepted, so concurrent writers of one project can never together exceed the quota:
 /// a reservation is added and then checked against stored usage read *after* it, and released only after the
 /// written image's size is in the metadata store (a write is counted twice for a moment, never zero times).
+/// Holds are kept per writer, in arrival order, so a writer whose size is not known in advance can tell whether
+/// an older writer of its project is still in flight (see `QuotaReservation.cover(_:)`).
 final class QuotaLedger: Sendable {
-    private let reserved = Mutex<[String: Int64]>([:])
+    private struct State {
+        var nextWriter: UInt64 = 0
+        var holds: [String: [UInt64: Int64]] = [:]
+    }
+    private let state = Mutex(State())
 
-    /// Adds `bytes` to `owner`'s reservations and returns the owner's total reserved bytes, this addition included.
-    func add(_ bytes: Int64, owner: String) -> Int64 {
-        reserved.withLock { table in
-            let total = (table[owner] ?? 0) + bytes
-            table[owner] = total
-            return total
+    /// A new writer's place in the arrival order.
+    func enroll() -> UInt64 {
+        state.withLock { s in
+            s.nextWriter += 1
+            return s.nextWriter
         }
     }
 
-    func remove(_ bytes: Int64, owner: String) {
-        reserved.withLock { table in
-            let left = (table[owner] ?? 0) - bytes
-            table[owner] = left > 0 ? left : nil
+    /// Adds `bytes` to `writer`'s hold on `owner`'s quota and returns the owner's total held bytes, this addition
+    /// included.
+    func add(_ bytes: Int64, owner: String, writer: UInt64) -> Int64 {
+        state.withLock { s in
+            var table = s.holds[owner] ?? [:]
+            table[writer, default: 0] += bytes
+            if table[writer] ?? 0 <= 0 { table[writer] = nil }
+            s.holds[owner] = table.isEmpty ? nil : table
+            return table.values.reduce(0, +)
         }
+    }
+
+    func remove(_ bytes: Int64, owner: String, writer: UInt64) {
+        _ = add(-bytes, owner: owner, writer: writer)
+    }
+
+    /// The bytes held for `owner` by every writer but `writer`.
+    func heldByOthers(owner: String, writer: UInt64) -> Int64 {
+        state.withLock { s in
+            (s.holds[owner] ?? [:]).reduce(0) { $0 + ($1.key == writer ? 0 : $1.value) }
+        }
+    }
+
+    /// Whether a writer of `owner` that arrived before `writer` still holds bytes.
+    func olderWriterHolds(owner: String, writer: UInt64) -> Bool {
+        state.withLock { s in (s.holds[owner] ?? [:]).keys.contains { $0 < writer } }
     }
 }
 
@@ -30,11 +56,15 @@ final class QuotaLedger: Sendable {
 final class QuotaReservation: Sendable {
     /// How far ahead of the data a reservation grows, so that the usage query runs once per step, not per chunk.
     static let step: Int64 = 8 << 20
+    /// How often, and how long at most, a writer whose next step does not fit waits for older writers to finish.
+    static let retryInterval: Duration = .milliseconds(50)
+    static let longestWait: Duration = .seconds(30)
 
     let ledger: QuotaLedger
     let owner: String
     let quota: Int64
     let usage: @Sendable (String) async throws -> Int64
+    private let writer: UInt64
     private let held = Mutex<Int64>(0)
 
     init(ledger: QuotaLedger, owner: String, quota: Int64, usage: @escaping @Sendable (String) async throws -> Int64) {
@@ -42,17 +72,28 @@ final class QuotaReservation: Sendable {
         self.owner = owner
         self.quota = quota
         self.usage = usage
+        self.writer = ledger.enroll()
     }
 
     var granted: Int64 { held.withLock { $0 } }
 
     /// Makes the reservation cover `bytes` in total: first a step ahead, else exactly `bytes`; 413 when even
     /// that would take the project over its quota.
+    ///
+    /// Writers of unknown size grow step by step, so several of them together could each hold a part of the quota
+    /// and leave none able to finish. A writer whose step does not fit therefore waits (bounded) while an older
+    /// writer of its project is in flight, and only the oldest is refused at once: the older ones finish or give
+    /// their holds back, and a write that fits the quota on its own always has a writer that completes it.
     func cover(_ bytes: Int64) async throws {
-        let current = granted
-        guard bytes > current else { return }
-        if try await grow(to: bytes + Self.step) { return }
-        if try await grow(to: bytes) { return }
+        guard bytes > granted else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: Self.longestWait)
+        while true {
+            if try await grow(to: bytes + Self.step) { return }
+            if try await grow(to: bytes) { return }
+            guard ledger.olderWriterHolds(owner: owner, writer: writer), clock.now < deadline else { break }
+            try await Task.sleep(for: Self.retryInterval)
+        }
         try await refuse(bytes)
     }
 
@@ -63,7 +104,7 @@ final class QuotaReservation: Sendable {
     }
 
     private func refuse(_ bytes: Int64) async throws -> Never {
-        let others = ledger.add(0, owner: owner) - granted
+        let others = ledger.heldByOthers(owner: owner, writer: writer)
         let used = try await usage(owner)
         let remaining = max(0, quota - used - others)
         throw GlimpseError.tooLarge("The size of the data \(bytes) will exceed the limit. \(remaining) bytes remaining.")
@@ -72,18 +113,18 @@ final class QuotaReservation: Sendable {
     private func grow(to target: Int64) async throws -> Bool {
         let delta = target - granted
         guard delta > 0 else { return true }
-        let totalReserved = ledger.add(delta, owner: owner)
+        let totalReserved = ledger.add(delta, owner: owner, writer: writer)
         // Usage is read after the reservation is visible to every other writer: one of two racing writers
         // always sees the other.
         let used: Int64
         do {
             used = try await usage(owner)
         } catch {
-            ledger.remove(delta, owner: owner)
+            ledger.remove(delta, owner: owner, writer: writer)
             throw error
         }
         if used > quota - totalReserved {
-            ledger.remove(delta, owner: owner)
+            ledger.remove(delta, owner: owner, writer: writer)
             return false
         }
         held.withLock { $0 += delta }
@@ -96,6 +137,6 @@ final class QuotaReservation: Sendable {
             defer { value = 0 }
             return value
         }
-        if amount > 0 { ledger.remove(amount, owner: owner) }
+        if amount > 0 { ledger.remove(amount, owner: owner, writer: writer) }
     }
 }
