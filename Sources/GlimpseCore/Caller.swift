@@ -6,11 +6,32 @@ public struct Caller: Sendable, Hashable {
     public var userID: String
     public var projectID: String?
     public var roles: Set<String>
+    /// The names keystonemiddleware passes on as X-User-Name / X-Project-Name (Nova records them on snapshots).
+    public var userName: String?
+    public var projectName: String?
+    /// What the token is scoped to. The image and compute APIs serve project scope only, as Glance 33 and Nova do
+    /// with `enforce_scope`.
+    public var scope: Scope
 
-    public init(userID: String, projectID: String?, roles: Set<String>) {
+    public enum Scope: Sendable, Hashable {
+        /// A project-scoped token, or an unscoped one (`projectID` nil).
+        case project
+        /// `"system": {"all": true}`.
+        case system
+        /// A domain-scoped token.
+        case domain(String)
+    }
+
+    public init(
+        userID: String, projectID: String?, roles: Set<String>, userName: String? = nil, projectName: String? = nil,
+        scope: Scope = .project
+    ) {
         self.userID = userID
         self.projectID = projectID
         self.roles = roles
+        self.userName = userName
+        self.projectName = projectName
+        self.scope = scope
     }
 
     public func hasRole(_ role: String) -> Bool { roles.contains(role) }
