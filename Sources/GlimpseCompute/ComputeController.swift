@@ -100,7 +100,7 @@ public struct ComputeController: Sendable {
 
     func createFlavor(_ request: Request, _ context: GlimpseRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:create", caller.isAdmin)
+        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:create", ComputePolicy.isAdmin(caller))
         let body = try await request.decodeJSONObject(context: context)
         guard let f = body["flavor"]?.objectValue else {
             throw Self.invalid("flavor", body["flavor"], "'flavor' is a required property")
@@ -335,8 +335,7 @@ public struct ComputeController: Sendable {
         let req = ServerCreateRequest(
             name: name, imageRef: imageRef, flavorRef: flavorRef, metadata: metadata, description: description,
             count: maxCount,
-            userName: request.headers[HTTPField.Name("X-User-Name")!] ?? caller.userID,
-            projectName: request.headers[HTTPField.Name("X-Project-Name")!] ?? caller.projectID ?? "")
+            userName: caller.userName ?? caller.userID, projectName: caller.projectName ?? caller.projectID ?? "")
         let created = try await service.create(req, caller: caller)
         let first = created[0]
         if s["return_reservation_id"] == .bool(true) {

@@ -6,9 +6,12 @@ import Logging
 
 /// Who may do what with servers and flavors: Nova's default (secure RBAC) policies, simplified to roles.
 /// Reads need reader, member or admin; changes need member or admin; flavor management and `all_tenants` need admin.
+/// Nova's default rules, with `enforce_scope`: every rule here is project-scoped, so a system- or domain-scoped
+/// token is refused (403 "Policy doesn't allow ..."), whatever its roles.
 enum ComputePolicy {
-    static func canRead(_ c: Caller) -> Bool { c.isAdmin || c.hasRole("member") || c.hasRole("reader") }
-    static func canWrite(_ c: Caller) -> Bool { c.isAdmin || c.hasRole("member") }
+    static func canRead(_ c: Caller) -> Bool { isAdmin(c) || (c.scope == .project && (c.hasRole("member") || c.hasRole("reader"))) }
+    static func canWrite(_ c: Caller) -> Bool { isAdmin(c) || (c.scope == .project && c.hasRole("member")) }
+    static func isAdmin(_ c: Caller) -> Bool { c.scope == .project && c.isAdmin }
 
     static func enforce(_ rule: String, _ allowed: Bool) throws {
         guard allowed else { throw GlimpseError.forbidden("Policy doesn't allow \(rule) to be performed.") }
@@ -128,14 +131,14 @@ public final class ServerService: Sendable {
     }
 
     public func createFlavor(_ flavor: Flavor, caller: Caller) async throws -> Flavor {
-        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:create", caller.isAdmin)
+        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:create", ComputePolicy.isAdmin(caller))
         try await store.insertFlavor(flavor)
         logger.info("created flavor \(flavor.id) (\(flavor.name))")
         return flavor
     }
 
     public func deleteFlavor(_ id: String, caller: Caller) async throws {
-        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:delete", caller.isAdmin)
+        try ComputePolicy.enforce("os_compute_api:os-flavor-manage:delete", ComputePolicy.isAdmin(caller))
         guard try await store.deleteFlavor(id: id) else { throw GlimpseError.notFound("Flavor \(id) could not be found.") }
         logger.info("deleted flavor \(id)")
     }

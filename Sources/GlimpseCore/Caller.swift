@@ -36,8 +36,9 @@ public struct Caller: Sendable, Hashable {
 
     public func hasRole(_ role: String) -> Bool { roles.contains(role) }
 
-    /// Glance's `context_is_admin` rule: `role:admin`.
-    public var isAdmin: Bool { roles.contains("admin") }
+    /// Glance's `context_is_admin` rule, `role:admin`, on a project-scoped token: the image and compute APIs enforce
+    /// scope, so a system administrator is not an administrator of projects' images and servers.
+    public var isAdmin: Bool { scope == .project && roles.contains("admin") }
 
     /// True when the caller acts for `project` (Glance's `project_id:%(project_id)s`).
     public func actsFor(_ project: String?) -> Bool {

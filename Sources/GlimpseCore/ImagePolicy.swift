@@ -13,7 +13,10 @@ public enum ImagePolicy {
 
     /// Whether `image` exists at all for `caller` (glance/db/utils.py `is_image_visible`).
     /// `membership` is the caller's own member record on the image, if any.
+    /// Glance 33 with `enforce_scope` serves project-scoped tokens only: a system- or domain-scoped one sees no
+    /// image (404 on every per-image call) and may not list or create (403).
     public static func isVisible(_ image: Image, to caller: Caller, membership: MemberStatus?) -> Bool {
+        guard caller.scope == .project else { return false }
         if caller.isAdmin { return true }
         if image.owner != nil, caller.actsFor(image.owner) { return true }
         switch image.visibility {
@@ -25,6 +28,7 @@ public enum ImagePolicy {
 
     /// The policy rule for `action` on `image` (nil for create, where `owner` is the requested owner).
     public static func allows(_ action: Action, caller: Caller, image: Image?, memberID: String? = nil) -> Bool {
+        guard caller.scope == .project else { return false }
         if caller.isAdmin { return true }
         let owns = caller.actsFor(image?.owner)
         let reader = caller.hasRole("reader")

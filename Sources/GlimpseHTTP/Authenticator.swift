@@ -9,7 +9,8 @@ public protocol Authenticator: Sendable {
     func authenticate(_ headers: HTTPFields) async throws -> Caller?
 }
 
-/// `--auth none`: trusts `X-User-Id`, `X-Project-Id` and `X-Roles` as Glance does behind keystonemiddleware.
+/// `--auth none`: trusts `X-User-Id`, `X-Project-Id`, `X-Roles` (and the names, `X-User-Name`, `X-Project-Name`)
+/// as Glance and Nova do behind keystonemiddleware.
 /// Without them the caller is an admin of the default project. For development only.
 public struct TrustedHeaderAuthenticator: Authenticator {
     public let defaultProject: String
@@ -29,7 +30,20 @@ public struct TrustedHeaderAuthenticator: Authenticator {
         } else {
             roles = ["admin", "member", "reader"]
         }
-        return Caller(userID: user, projectID: project, roles: roles)
+        // keystonemiddleware marks a system-scoped token with `OpenStack-System-Scope: all` and a domain-scoped one
+        // with `X-Domain-Id`; neither carries a project.
+        let scope: Caller.Scope
+        if headers[HTTPField.Name("OpenStack-System-Scope")!] == "all" {
+            scope = .system
+        } else if let domain = headers[HTTPField.Name("X-Domain-Id")!], headers[HTTPField.Name("X-Project-Id")!] == nil {
+            scope = .domain(domain)
+        } else {
+            scope = .project
+        }
+        return Caller(
+            userID: user, projectID: scope == .project ? project : nil, roles: roles,
+            userName: headers[HTTPField.Name("X-User-Name")!], projectName: headers[HTTPField.Name("X-Project-Name")!],
+            scope: scope)
     }
 }
 

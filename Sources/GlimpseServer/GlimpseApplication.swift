@@ -36,7 +36,11 @@ public enum GlimpseApplication {
 
         let router = Router(context: GlimpseRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
-        router.add(middleware: OpenStackErrorMiddleware())
+        router.add(
+            middleware: OpenStackErrorMiddleware(areas: [
+                .init(prefix: "/identity", renderer: KeystoneErrorRenderer(authURI: config.publicURL + "/identity")),
+                .init(prefix: "/compute", renderer: NovaErrorRenderer()),
+            ]))
         let routeTable = RouteTable()
         router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         let authenticator = try await IdentityWiring.mount(on: router, config: config, logger: logger)
@@ -63,7 +67,7 @@ public enum GlimpseApplication {
         logger.notice("Glimpse serves the Image API at \(config.publicURL) (export OS_IMAGE_URL=\(config.publicURL))")
         logger.notice("data directory: \(config.dataDirectory)")
         return Application(
-            responder: VersionPrefixResponder(inner: router.buildResponder()),
+            responder: FormQueryResponder(inner: VersionPrefixResponder(inner: router.buildResponder())),
             server: .http1(configuration: ListenerWiring.http1Configuration(config, logger: logger)),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             logger: logger)

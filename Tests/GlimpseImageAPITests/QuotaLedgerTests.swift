@@ -19,7 +19,8 @@ import Testing
     /// One writer streaming `size` bytes in 1 MiB chunks, as the upload pipeline covers them.
     static func write(_ size: Int64, ledger: QuotaLedger, store: Store, quota: Int64) async -> Bool {
         // Usage is a database query: writers check it at the same time and see each other's holds.
-        let reservation = QuotaReservation(ledger: ledger, owner: "p", quota: quota) { owner in
+        // No bound on the wait here: how long the writers take depends on the machine's load.
+        let reservation = QuotaReservation(ledger: ledger, owner: "p", quota: quota, longestWait: .seconds(3600)) { owner in
             try await Task.sleep(for: .milliseconds(5))
             return store.used(owner)
         }

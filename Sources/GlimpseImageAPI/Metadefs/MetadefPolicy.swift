@@ -39,6 +39,8 @@ enum MetadefPolicy {
 
     /// The read rule against a namespace, or (nil) against the caller's own project.
     static func mayRead(_ ns: MetadefNamespaceRecord?, _ caller: Caller) -> Bool {
+        // Every metadef rule is project-scoped in Glance 33.
+        guard caller.scope == .project else { return false }
         if caller.isAdmin { return true }
         guard caller.hasRole("reader") else { return false }
         guard let ns else { return caller.projectID != nil }

@@ -56,21 +56,26 @@ final class QuotaLedger: Sendable {
 final class QuotaReservation: Sendable {
     /// How far ahead of the data a reservation grows, so that the usage query runs once per step, not per chunk.
     static let step: Int64 = 8 << 20
-    /// How often, and how long at most, a writer whose next step does not fit waits for older writers to finish.
+    /// How often a writer whose next step does not fit looks again whether older writers finished.
     static let retryInterval: Duration = .milliseconds(50)
-    static let longestWait: Duration = .seconds(30)
 
     let ledger: QuotaLedger
     let owner: String
     let quota: Int64
     let usage: @Sendable (String) async throws -> Int64
+    /// How long at most such a writer waits (its client is kept waiting meanwhile).
+    let longestWait: Duration
     private let writer: UInt64
     private let held = Mutex<Int64>(0)
 
-    init(ledger: QuotaLedger, owner: String, quota: Int64, usage: @escaping @Sendable (String) async throws -> Int64) {
+    init(
+        ledger: QuotaLedger, owner: String, quota: Int64, longestWait: Duration = .seconds(30),
+        usage: @escaping @Sendable (String) async throws -> Int64
+    ) {
         self.ledger = ledger
         self.owner = owner
         self.quota = quota
+        self.longestWait = longestWait
         self.usage = usage
         self.writer = ledger.enroll()
     }
@@ -87,7 +92,7 @@ final class QuotaReservation: Sendable {
     func cover(_ bytes: Int64) async throws {
         guard bytes > granted else { return }
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: Self.longestWait)
+        let deadline = clock.now.advanced(by: longestWait)
         while true {
             if try await grow(to: bytes + Self.step) { return }
             if try await grow(to: bytes) { return }
