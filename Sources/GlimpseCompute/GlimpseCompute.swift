@@ -12,15 +12,14 @@ public struct ComputeAPI: Sendable {
     public let service: ServerService
     public let controller: ComputeController
 
-    /// Opens `<dataDirectory>/compute.sqlite` and `<dataDirectory>/compute/` (disks, base files, temporary files),
-    /// with the qcow2-overlay driver unless another is given, and recovers what a restart interrupted.
+    /// Serves `store`, with `<dataDirectory>/compute/` for disks, base files and temporary files, with the
+    /// qcow2-overlay driver unless another is given, and recovers what a restart interrupted.
     public static func open(
-        dataDirectory: String, images: ImageService, publicURL: String, snapshotFormat: String = "qcow2",
+        dataDirectory: String, store: any ComputeStore, images: ImageService, publicURL: String, snapshotFormat: String = "qcow2",
         driver: (any HypervisorDriver)? = nil, logger: Logger
     ) async throws -> ComputeAPI {
         let dir = dataDirectory + "/compute"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = try SQLiteComputeStore(path: dataDirectory + "/compute.sqlite")
         let driver = try driver ?? OverlayDriver(directory: dir + "/disks", scratch: dir + "/tmp", logger: logger)
         if Subprocess.which("qemu-img") == nil {
             logger.warning("qemu-img is not installed: servers cannot be built (Debian: apt-get install qemu-utils)")

@@ -1,17 +1,18 @@
 import GlimpseCompute
 import GlimpseHTTP
 import GlimpseImageAPI
+import GlimpseStorage
 import Hummingbird
 import Logging
 
 /// Mounts the Compute API under `/compute`.
 enum ComputeWiring {
     static func mount(
-        on router: Router<GlimpseRequestContext>, images: ImageService, authenticator: any Authenticator,
-        config: GlimpseConfiguration, logger: Logger
+        on router: Router<GlimpseRequestContext>, images: ImageService, store: any ComputeStore,
+        authenticator: any Authenticator, config: GlimpseConfiguration, logger: Logger
     ) async throws {
         let compute = try await ComputeAPI.open(
-            dataDirectory: config.dataDirectory, images: images, publicURL: config.publicURL,
+            dataDirectory: config.dataDirectory, store: store, images: images, publicURL: config.publicURL,
             snapshotFormat: config.snapshotFormat, logger: logger)
         compute.addRoutes(to: router, authenticator: authenticator)
         logger.notice(

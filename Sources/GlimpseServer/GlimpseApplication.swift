@@ -9,24 +9,16 @@ import NIOCore
 
 /// Builds the Glimpse application: stores, recovery, routes and the listener.
 public enum GlimpseApplication {
-    public struct Stores: Sendable {
-        public var metadata: any MetadataStore
-        public var blobs: any BlobStore
-    }
-
-    /// Opens the embedded stores (SQLite + local files) under the data directory, creating it if needed.
-    public static func openEmbeddedStores(at directory: String) throws -> Stores {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let metadata = try SQLiteMetadataStore(path: directory + "/glimpse.sqlite")
-        let blobs = try FileBlobStore(root: directory + "/blobs")
-        return Stores(metadata: metadata, blobs: blobs)
+    /// Opens the embedded stores (SQLite + local files) under `directory`, creating it if needed.
+    public static func openEmbeddedStores(at directory: String) throws -> GlimpseStores {
+        try StoreWiring.open(GlimpseConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, auth: .none))
     }
 
     public static func build(
         _ config: GlimpseConfiguration, logger: Logger
     ) async throws -> some ApplicationProtocol {
         try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
-        let stores = try openEmbeddedStores(at: config.dataDirectory)
+        let stores = try StoreWiring.open(config)
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let images = ImageService(
@@ -43,14 +35,15 @@ public enum GlimpseApplication {
             ]))
         let routeTable = RouteTable()
         router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
-        let authenticator = try await IdentityWiring.mount(on: router, config: config, logger: logger)
+        let authenticator = try await IdentityWiring.mount(on: router, config: config, store: stores.identity, logger: logger)
         try await ComputeWiring.mount(
-            on: router, images: images, authenticator: authenticator, config: config, logger: logger)
+            on: router, images: images, store: stores.compute, authenticator: authenticator, config: config,
+            logger: logger)
         VersionsController(publicURL: config.publicURL).addRoutes(to: router)
         let v2 = router.group("v2").add(middleware: AuthenticationMiddleware(authenticator))
         ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)
         SchemasController().addRoutes(to: v2)
-        try MetadefsController(dataDirectory: config.dataDirectory, publicURL: config.publicURL).addRoutes(to: v2)
+        MetadefsController(service: MetadefService(store: stores.metadefs), publicURL: config.publicURL).addRoutes(to: v2)
         ImportController(service: images).addRoutes(to: v2)
         LocationsController(service: images).addRoutes(to: v2)
         CacheController(service: images)?.addRoutes(to: v2)

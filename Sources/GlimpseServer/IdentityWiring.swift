@@ -45,7 +45,8 @@ public struct IdentitySettings: Sendable {
 /// Chooses how requests are authenticated and mounts the Identity API under `/identity` when Glimpse serves it.
 enum IdentityWiring {
     static func mount(
-        on router: Router<GlimpseRequestContext>, config: GlimpseConfiguration, logger: Logger
+        on router: Router<GlimpseRequestContext>, config: GlimpseConfiguration, store: (any IdentityStore)?,
+        logger: Logger
     ) async throws -> any Authenticator {
         let env = ProcessInfo.processInfo.environment
         switch config.auth {
@@ -54,7 +55,8 @@ enum IdentityWiring {
             return TrustedHeaderAuthenticator()
 
         case .builtin:
-            let service = try await openBuiltin(config: config, logger: logger)
+            guard let store else { throw IdentityConfigurationError("--auth builtin needs the identity store") }
+            let service = try await openBuiltin(config: config, store: store, logger: logger)
             IdentityController(service: service).addRoutes(to: router)
             logger.notice("built-in identity: Identity API v3 at \(config.publicURL)/identity/v3 (tokens last \(config.identity.tokenExpiration) s)")
             return BuiltinTokenAuthenticator(service: service)
@@ -82,14 +84,15 @@ enum IdentityWiring {
         }
     }
 
-    /// Opens the identity store in the data directory, bootstraps it, and writes `openrc` when the admin password is known.
-    static func openBuiltin(config: GlimpseConfiguration, logger: Logger) async throws -> IdentityService {
+    /// Bootstraps the identity store and writes `openrc` when the admin password is known.
+    static func openBuiltin(
+        config: GlimpseConfiguration, store: any IdentityStore, logger: Logger
+    ) async throws -> IdentityService {
         guard config.identity.tokenExpiration > 0 else {
             throw IdentityConfigurationError("--token-expiration must be a positive number of seconds")
         }
         let dir = config.dataDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = try IdentitySQLiteStore(path: dir + "/identity.sqlite")
         let s = config.identity
         let service = IdentityService(
             store: store,

@@ -215,7 +215,8 @@ struct GatedDriver: HypervisorDriver {
         let driver = GatedDriver(
             inner: try OverlayDriver(directory: dir + "/compute/disks", scratch: dir + "/compute/tmp", logger: logger), gate: gate)
         let compute = try await ComputeAPI.open(
-            dataDirectory: dir, images: images, publicURL: "http://x", driver: driver, logger: logger)
+            dataDirectory: dir, store: try SQLiteComputeStore(path: dir + "/compute.sqlite"), images: images,
+            publicURL: "http://x", driver: driver, logger: logger)
         let service = compute.service
         let alice = Caller(userID: "alice", projectID: "p-alice", roles: ["member", "reader"])
         var image = try await images.create(

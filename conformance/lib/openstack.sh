@@ -228,5 +228,10 @@ target_openstack_start() {
     "image-feature-enabled.image_format_enforcement=False"
     "image-feature-enabled.image_conversion=False"
     "enforce_scope.glance=True"
+    "identity-feature-enabled.application_credentials=True"
+    "identity-feature-enabled.access_rules=True"
+    "identity-feature-enabled.trust=True"
+    "identity-feature-enabled.project_tags=True"
+    "identity-feature-enabled.security_compliance=False"
   )
 }

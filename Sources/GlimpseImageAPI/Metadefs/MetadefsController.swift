@@ -16,14 +16,6 @@ public struct MetadefsController: Sendable {
         self.publicURL = publicURL
     }
 
-    /// Opens the catalog's own database (`metadefs.sqlite` in the data directory; a new one gets the standard
-    /// resource types).
-    public init(dataDirectory: String, publicURL: String) throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteMetadefStore(path: dataDirectory + "/metadefs.sqlite")
-        self.init(service: MetadefService(store: store), publicURL: publicURL)
-    }
-
     public func addRoutes(to v2: RouterGroup<GlimpseRequestContext>) {
         for (name, document) in MetadefSchemas.all {
             let body = ByteBuffer(string: document)
