@@ -157,6 +157,40 @@ enum IdentityJSON {
         }
     }
 
+    /// One entry of `role_assignments`; names (and the domains owning users and projects) with `include_names`.
+    static func assignment(
+        _ a: IdentityRoleAssignment, _ report: IdentityService.AssignmentReport, names: Bool, into w: inout JSONWriter,
+        base: String
+    ) {
+        func named(_ w: inout JSONWriter, id: String, name: String?, domain: String?) {
+            w.field("id", id)
+            if names, let name { w.field("name", name) }
+            if names, let domain {
+                w.field("domain", object: { d in
+                    d.field("id", domain)
+                    d.field("name", report.domains[domain]?.name ?? domain)
+                })
+            }
+        }
+        w.object { e in
+            e.field("role", object: { r in
+                r.field("id", a.roleID)
+                if names { r.field("name", report.roles[a.roleID]?.name) }
+            })
+            e.field("user", object: { u in
+                named(&u, id: a.userID, name: report.users[a.userID]?.name, domain: report.users[a.userID]?.domainID)
+            })
+            e.field("scope", object: { s in
+                s.field("project", object: { p in
+                    named(&p, id: a.projectID, name: report.projects[a.projectID]?.name, domain: report.projects[a.projectID]?.domainID)
+                })
+            })
+            e.field("links", object: { l in
+                l.field("assignment", "\(base)/projects/\(a.projectID)/users/\(a.userID)/roles/\(a.roleID)")
+            })
+        }
+    }
+
     static func catalog(_ c: ServiceCatalog, into w: inout JSONWriter) {
         w.array { a in
             for s in c.services {

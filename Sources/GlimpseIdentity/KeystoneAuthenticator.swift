@@ -116,13 +116,28 @@ public final class KeystoneTokenAuthenticator: Authenticator, Sendable {
             case .object(let user)? = token["user"], case .string(let userID)? = user["id"],
             case .string(let expires)? = token["expires_at"], let expiresAt = Timestamp(iso8601: expires)
         else { return nil }
+        // What keystonemiddleware passes on as X-Project-Id/-Name, X-User-Name and X-System-Scope/X-Domain-Id.
         var projectID: String?
-        if case .object(let project)? = token["project"], case .string(let id)? = project["id"] { projectID = id }
+        var projectName: String?
+        if case .object(let project)? = token["project"] {
+            if case .string(let id)? = project["id"] { projectID = id }
+            if case .string(let name)? = project["name"] { projectName = name }
+        }
+        var scope = Caller.Scope.project
+        if case .object(let system)? = token["system"], case .bool(true)? = system["all"] {
+            scope = .system
+        } else if case .object(let domain)? = token["domain"], case .string(let id)? = domain["id"] {
+            scope = .domain(id)
+        }
+        var userName: String?
+        if case .string(let name)? = user["name"] { userName = name }
         var roles = Set<String>()
         if case .array(let rs)? = token["roles"] {
             for r in rs { if case .object(let o) = r, case .string(let n)? = o["name"] { roles.insert(n) } }
         }
-        return (Caller(userID: userID, projectID: projectID, roles: roles), expiresAt)
+        let caller = Caller(
+            userID: userID, projectID: projectID, roles: roles, userName: userName, projectName: projectName, scope: scope)
+        return (caller, expiresAt)
     }
 
     /// The service's own token, fetched with its password and refreshed a minute before it expires.

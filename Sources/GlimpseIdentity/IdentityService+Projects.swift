@@ -1,0 +1,118 @@
+import GlimpseCore
+import GlimpseStorage
+
+// Domains and projects: who may see and change them, defaults, and what a change invalidates.
+extension IdentityService {
+    static let projectFields: Set<String> = [
+        "id", "name", "domain_id", "description", "enabled", "parent_id", "is_domain", "tags", "options", "links",
+    ]
+
+    // MARK: domains
+
+    public func domains(by auth: AuthContext, name: String?, enabled: Bool?) async throws -> [IdentityDomain] {
+        try IdentityPolicy.requireReader(auth, "list_domains")
+        var domains = try await store.domains()
+        if let name { domains = domains.filter { $0.name == name } }
+        if let enabled { domains = domains.filter { $0.enabled == enabled } }
+        return domains
+    }
+
+    public func domain(id: String, by auth: AuthContext) async throws -> IdentityDomain {
+        try IdentityPolicy.require(
+            IdentityPolicy.isReader(auth) || auth.project?.domainID == id || auth.user.domainID == id, "get_domain")
+        guard let d = try await store.domain(id: id) else { throw Self.notFound("domain", id) }
+        return d
+    }
+
+    public func createDomain(_ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityDomain {
+        try IdentityPolicy.requireAdmin(auth, "create_domain")
+        guard let name = IdentityInput.string(body, "name"), !name.isEmpty else {
+            throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property.")
+        }
+        let d = IdentityDomain(
+            id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "",
+            enabled: try IdentityInput.bool(body, "enabled") ?? true)
+        try await store.insertDomain(d)
+        return d
+    }
+
+    // MARK: projects
+
+    public func projects(by auth: AuthContext, name: String?, domainID: String?, enabled: Bool?) async throws -> [IdentityProject] {
+        try IdentityPolicy.requireReader(auth, "list_projects")
+        var projects = try await store.projects()
+        if let name { projects = projects.filter { $0.name == name } }
+        if let domainID { projects = projects.filter { $0.domainID == domainID } }
+        if let enabled { projects = projects.filter { $0.enabled == enabled } }
+        return projects
+    }
+
+    /// A project the caller administers, reads, is scoped to or has a role on.
+    public func project(id: String, by auth: AuthContext) async throws -> IdentityProject {
+        if !IdentityPolicy.isReader(auth), auth.project?.id != id {
+            guard try await !store.assignments(userID: auth.user.id, projectID: id, roleID: nil).isEmpty else {
+                throw IdentityPolicy.forbidden("get_project")
+            }
+        }
+        guard let p = try await store.project(id: id) else { throw Self.notFound("project", id) }
+        return p
+    }
+
+    public func createProject(_ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityProject {
+        try IdentityPolicy.requireAdmin(auth, "create_project")
+        guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 64 else {
+            throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property of 1 to 64 characters.")
+        }
+        let domainID = IdentityInput.string(body, "domain_id") ?? IdentityInput.string(body, "parent_id") ?? Self.defaultDomainID
+        guard try await store.domain(id: domainID) != nil else { throw Self.notFound("domain", domainID) }
+        let extra = body.filter { !Self.projectFields.contains($0.key) }
+        let p = IdentityProject(
+            id: TokenCodec.newID(), name: name, domainID: domainID,
+            description: IdentityInput.string(body, "description") ?? "",
+            enabled: try IdentityInput.bool(body, "enabled") ?? true, extraJSON: IdentityJSON.encode(extra))
+        do {
+            try await store.insertProject(p)
+        } catch let e as GlimpseError where e.kind == .conflict {
+            throw GlimpseError.conflict("Conflict occurred attempting to store project - Duplicate entry found with name \(name) at domain ID \(domainID).")
+        }
+        return p
+    }
+
+    public func updateProject(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityProject {
+        try IdentityPolicy.requireAdmin(auth, "update_project")
+        guard var p = try await store.project(id: id) else { throw Self.notFound("project", id) }
+        if let n = IdentityInput.string(body, "name") { p.name = n }
+        if let d = IdentityInput.string(body, "description") { p.description = d }
+        if let e = try IdentityInput.bool(body, "enabled") { p.enabled = e }
+        var extra = IdentityJSON.extras(p.extraJSON)
+        for (k, v) in body where !Self.projectFields.contains(k) { extra[k] = v }
+        p.extraJSON = IdentityJSON.encode(extra)
+        try await store.updateProject(p)
+        changed()
+        return p
+    }
+
+    public func deleteProject(id: String, by auth: AuthContext) async throws {
+        try IdentityPolicy.requireAdmin(auth, "delete_project")
+        guard try await store.deleteProject(id: id) else { throw Self.notFound("project", id) }
+        changed()
+    }
+
+    /// The projects on which `userID` has a role.
+    func projects(ofUser userID: String) async throws -> [IdentityProject] {
+        let ids = Set(try await store.assignments(userID: userID, projectID: nil, roleID: nil).map(\.projectID))
+        return try await store.projects().filter { ids.contains($0.id) }
+    }
+
+    /// `GET /v3/users/{id}/projects`: the user itself or a reader.
+    public func projects(ofUser userID: String, by auth: AuthContext) async throws -> [IdentityProject] {
+        try IdentityPolicy.require(IdentityPolicy.isReader(auth) || auth.user.id == userID, "list_user_projects")
+        guard try await store.user(id: userID) != nil else { throw Self.notFound("user", userID) }
+        return try await projects(ofUser: userID)
+    }
+
+    /// `GET /v3/auth/projects`: the enabled projects the caller can scope to.
+    public func scopableProjects(_ auth: AuthContext) async throws -> [IdentityProject] {
+        try await projects(ofUser: auth.user.id).filter(\.enabled)
+    }
+}

@@ -1,0 +1,190 @@
+import GlimpseCore
+import GlimpseStorage
+
+// Authentication, token issue, validation and revocation.
+extension IdentityService {
+    // MARK: roles
+
+    /// Each role with the roles it implies, transitively.
+    func effectiveRoles(of direct: Set<String>) async throws -> [IdentityRole] {
+        let all = try await store.roles()
+        let rules = try await store.impliedRoles()
+        var ids = direct
+        var frontier = Array(direct)
+        while let r = frontier.popLast() {
+            for rule in rules where rule.priorRoleID == r && !ids.contains(rule.impliedRoleID) {
+                ids.insert(rule.impliedRoleID)
+                frontier.append(rule.impliedRoleID)
+            }
+        }
+        return all.filter { ids.contains($0.id) }.sorted { $0.name < $1.name }
+    }
+
+    func directRoleIDs(user: String, project: String) async throws -> Set<String> {
+        Set(try await store.assignments(userID: user, projectID: project, roleID: nil).map(\.roleID))
+    }
+
+    // MARK: authentication
+
+    public enum Scope: Sendable {
+        case unscoped
+        case defaultProject
+        case projectID(String)
+        case projectName(String, domainID: String?, domainName: String?)
+    }
+
+    static func unauthorized(_ m: String = "The request you have made requires authentication.") -> GlimpseError {
+        .unauthorized(m)
+    }
+
+    public func domain(named name: String) async throws -> IdentityDomain? {
+        try await store.domains().first { $0.name == name }
+    }
+
+    /// Checks a password; 401 on any failure, with the same work done whether or not the user exists.
+    public func authenticatePassword(
+        userID: String?, userName: String?, domainID: String?, domainName: String?, password: String
+    ) async throws -> IdentityUser {
+        var user: IdentityUser?
+        if let userID {
+            user = try await store.user(id: userID)
+        } else if let userName {
+            var did = domainID
+            if did == nil, let domainName { did = try await domain(named: domainName)?.id }
+            if let did { user = try await store.user(name: userName, domainID: did) }
+        }
+        guard let user else {
+            _ = await PasswordHasher.burn(password)
+            throw Self.unauthorized()
+        }
+        guard await PasswordHasher.verify(password, against: user.passwordHash) else {
+            logger.notice("authentication failed for user \(user.id)")
+            throw Self.unauthorized()
+        }
+        guard user.enabled, try await store.domain(id: user.domainID)?.enabled ?? false else {
+            throw Self.unauthorized()
+        }
+        return user
+    }
+
+    /// Issues a token for `user`. `expiresAt` is kept when rescoping an existing token.
+    public func issueToken(
+        user: IdentityUser, scope: Scope, methods: [String], expiresAt: Timestamp? = nil, parentAuditID: String? = nil
+    ) async throws -> (token: String, context: AuthContext) {
+        var project: IdentityProject?
+        switch scope {
+        case .unscoped:
+            project = nil
+        case .defaultProject:
+            if let d = user.defaultProjectID, let p = try await store.project(id: d), p.enabled,
+                try await !directRoleIDs(user: user.id, project: p.id).isEmpty
+            {
+                project = p
+            }
+        case .projectID(let id):
+            guard let p = try await store.project(id: id) else { throw Self.unauthorized("Could not find project: \(id).") }
+            project = p
+        case .projectName(let name, let domainID, let domainName):
+            var did = domainID
+            if did == nil, let domainName { did = try await domain(named: domainName)?.id }
+            guard let did, let p = try await store.projects().first(where: { $0.name == name && $0.domainID == did })
+            else { throw Self.unauthorized("Could not find project: \(name).") }
+            project = p
+        }
+        if let p = project {
+            guard p.enabled else { throw Self.unauthorized("Project \(p.id) is disabled.") }
+            guard try await !directRoleIDs(user: user.id, project: p.id).isEmpty else {
+                throw Self.unauthorized("User \(user.id) has no access to project \(p.id).")
+            }
+        }
+        let now = Self.now()
+        let wholeNow = Timestamp(microseconds: now.microseconds / 1_000_000 * 1_000_000)
+        let lifetime = Int64(options.tokenLifetime) * 1_000_000
+        let token = TokenCodec.newToken()
+        let record = IdentityTokenRecord(
+            hash: TokenCodec.hash(token), userID: user.id, projectID: project?.id, methods: methods, issuedAt: wholeNow,
+            expiresAt: expiresAt ?? Timestamp(microseconds: wholeNow.microseconds + lifetime),
+            auditID: TokenCodec.newAuditID(), parentAuditID: parentAuditID)
+        try await store.insertToken(record)
+        if issued.add(1, ordering: .relaxed).newValue % 1000 == 0 {
+            try? await store.purgeTokens(expiredBefore: now)
+        }
+        guard let context = try await resolve(record) else { throw Self.unauthorized() }
+        cache.put(record.hash, context)
+        return (token, context)
+    }
+
+    /// The context of a valid token (known, not revoked, not expired, user and project still there), or nil.
+    /// Served from memory for `cacheTTL`; the store is asked otherwise.
+    public func validate(_ token: String) async throws -> AuthContext? {
+        guard !token.isEmpty, token.utf8.count <= 512 else { return nil }
+        let hash = TokenCodec.hash(token)
+        let now = Self.now()
+        if let hit = cache.get(hash) {
+            return hit.token.expiresAt > now ? hit : nil
+        }
+        guard let record = try await store.token(hash: hash), !record.revoked, record.expiresAt > now,
+            let context = try await resolve(record)
+        else { return nil }
+        cache.put(hash, context)
+        return context
+    }
+
+    func resolve(_ record: IdentityTokenRecord) async throws -> AuthContext? {
+        guard let user = try await store.user(id: record.userID), user.enabled,
+            let userDomain = try await store.domain(id: user.domainID), userDomain.enabled
+        else { return nil }
+        var context = AuthContext(
+            token: record, user: user, userDomain: userDomain, project: nil, projectDomain: nil, roles: [])
+        if let pid = record.projectID {
+            guard let project = try await store.project(id: pid), project.enabled,
+                let projectDomain = try await store.domain(id: project.domainID)
+            else { return nil }
+            let direct = try await directRoleIDs(user: user.id, project: pid)
+            guard !direct.isEmpty else { return nil }
+            context.project = project
+            context.projectDomain = projectDomain
+            context.roles = try await effectiveRoles(of: direct)
+        }
+        return context
+    }
+
+    /// Revokes a token at once on this node. Returns false when it was not a valid token.
+    public func revoke(_ token: String) async throws -> Bool {
+        let hash = TokenCodec.hash(token)
+        cache.remove(hash)
+        return try await store.revokeToken(hash: hash)
+    }
+
+    /// Forget every cached validation (after changes made outside this service).
+    public func invalidateCache() { changed() }
+
+    /// `POST /v3/auth/tokens`: checks the credentials and issues a token with the requested scope.
+    public func authenticate(_ request: AuthRequest) async throws -> (token: String, context: AuthContext) {
+        switch request.method {
+        case .password(let userID, let userName, let domainID, let domainName, let password):
+            let user = try await authenticatePassword(
+                userID: userID, userName: userName, domainID: domainID, domainName: domainName, password: password)
+            return try await issueToken(user: user, scope: request.scope ?? .defaultProject, methods: ["password"])
+        case .token(let id):
+            guard let prior = try await validate(id) else { throw Self.unauthorized() }
+            var methods = prior.token.methods
+            if !methods.contains("token") { methods.insert("token", at: 0) }
+            // A rescoped token keeps the expiry of the token it came from and records its audit id.
+            return try await issueToken(
+                user: prior.user, scope: request.scope ?? .unscoped, methods: methods, expiresAt: prior.token.expiresAt,
+                parentAuditID: prior.token.auditID)
+        }
+    }
+
+    /// The subject token of validate/check/revoke, with Keystone's `service_admin_or_token_subject` rule applied.
+    public func subject(_ subjectToken: String?, by auth: AuthContext, action: String) async throws -> AuthContext {
+        guard let subjectToken else {
+            throw GlimpseError.notFound("Could not find token: X-Subject-Token header is missing.")
+        }
+        guard let target = try await validate(subjectToken) else { throw GlimpseError.notFound("Could not recognize token.") }
+        try IdentityPolicy.require(
+            IdentityPolicy.isServiceOrAdmin(auth) || auth.user.id == target.user.id, action)
+        return target
+    }
+}

@@ -1,0 +1,84 @@
+import GlimpseCore
+import GlimpseHTTP
+import GlimpseStorage
+import HTTPTypes
+import Hummingbird
+
+/// `/v3/auth/*`: issuing tokens (open), validating, checking and revoking them, and what a token may scope to.
+struct TokensController: Sendable {
+    let service: IdentityService
+    let catalog: ServiceCatalog
+    let base: String
+
+    func addOpenRoutes(to v3: RouterGroup<IdentityRequestContext>) {
+        v3.post("auth/tokens", use: issue)
+    }
+
+    func addRoutes(to v3: RouterGroup<IdentityRequestContext>) {
+        v3.get("auth/tokens", use: validate)
+        v3.head("auth/tokens", use: check)
+        v3.delete("auth/tokens", use: revoke)
+        v3.get("auth/projects", use: projects)
+        v3.get("auth/domains") { [base] _, _ in
+            // Glimpse issues no domain-scoped tokens from this list: it is always empty.
+            IdentityResponse.list("domains", [IdentityDomain](), url: base + "/auth/domains") { d, w in
+                IdentityJSON.domain(d, into: &w, base: base)
+            }
+        }
+        v3.get("auth/catalog", use: authCatalog)
+    }
+
+    func tokenResponse(_ request: Request, _ token: String, _ auth: AuthContext, status: HTTPResponse.Status) -> Response {
+        let noCatalog = request.uri.queryParameters.has("nocatalog")
+        let w = IdentityJSON.token(auth, catalog: noCatalog ? nil : catalog)
+        var r = Response.json(w.buffer, status: status)
+        r.headers[IdentityController.subjectToken] = token
+        return r
+    }
+
+    @Sendable func issue(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let body = try await request.decodeJSONObject(context: context.glimpse)
+        let (token, auth) = try await service.authenticate(try AuthRequest(body: body))
+        return tokenResponse(request, token, auth, status: .created)
+    }
+
+    @Sendable func validate(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let subject = request.headers[IdentityController.subjectToken]
+        let target = try await service.subject(subject, by: try context.requireAuth(), action: "validate_token")
+        return tokenResponse(request, subject ?? "", target, status: .ok)
+    }
+
+    @Sendable func check(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let subject = request.headers[IdentityController.subjectToken]
+        _ = try await service.subject(subject, by: try context.requireAuth(), action: "check_token")
+        return Response(status: .ok, headers: [IdentityController.subjectToken: subject ?? ""])
+    }
+
+    @Sendable func revoke(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let subject = request.headers[IdentityController.subjectToken]
+        _ = try await service.subject(subject, by: try context.requireAuth(), action: "revoke_token")
+        _ = try await service.revoke(subject ?? "")
+        return Response(status: .noContent)
+    }
+
+    @Sendable func projects(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let projects = try await service.scopableProjects(try context.requireAuth())
+        return IdentityResponse.list("projects", projects, url: base + "/auth/projects") { p, w in
+            IdentityJSON.project(p, into: &w, base: base)
+        }
+    }
+
+    @Sendable func authCatalog(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let auth = try context.requireAuth()
+        guard auth.project != nil else {
+            throw GlimpseError.forbidden("The service catalog is available to scoped tokens only.")
+        }
+        return IdentityResponse.json { w in
+            w.object { o in
+                o.key("catalog")
+                IdentityJSON.catalog(catalog, into: &o)
+                o.listLinks(base + "/auth/catalog")
+            }
+        }
+    }
+}
