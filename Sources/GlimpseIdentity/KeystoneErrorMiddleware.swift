@@ -1,38 +1,20 @@
-import GlimpseCore
 import GlimpseHTTP
-import HTTPTypes
 import Hummingbird
 
-/// Renders errors under `/identity` as Keystone does: `{"error": {"code": 404, "message": ..., "title": ...}}`,
-/// with `WWW-Authenticate: Keystone uri=...` on 401.
+/// Renders every error of the identity routes as Keystone does (`KeystoneErrorRenderer`), with the identity
+/// endpoint in `WWW-Authenticate` on 401. The listener's `OpenStackErrorMiddleware` gives the same shape to the
+/// router's own 404 and 405 under `/identity`.
 public struct KeystoneErrorMiddleware: RouterMiddleware {
     public typealias Context = GlimpseRequestContext
-    let authURI: String
+    let renderer: KeystoneErrorRenderer
 
-    public init(authURI: String) { self.authURI = authURI }
+    public init(authURI: String) { renderer = KeystoneErrorRenderer(authURI: authURI) }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as GlimpseError {
-            if error.kind == .internalError { context.logger.error("internal error: \(error.message)") }
-            return response(OpenStackErrorMiddleware<Context>.status(of: error.kind), error.message)
-        } catch let error as HTTPError {
-            return response(error.status, error.body ?? error.status.reasonPhrase)
+        } catch {
+            return renderer.response(for: ErrorDescription(error, logger: context.logger), request: request)
         }
-    }
-
-    func response(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        var w = JSONWriter()
-        w.object { o in
-            o.field("error", object: { e in
-                e.field("code", Int64(status.code))
-                e.field("message", message)
-                e.field("title", status.reasonPhrase)
-            })
-        }
-        var r = Response.json(w.buffer, status: status)
-        if status == .unauthorized { r.headers[.wwwAuthenticate] = "Keystone uri=\"\(authURI)\"" }
-        return r
     }
 }
