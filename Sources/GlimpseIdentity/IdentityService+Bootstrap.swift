@@ -78,6 +78,8 @@ extension IdentityService {
             result.password = password
         }
         _ = try await store.grant(IdentityRoleAssignment(userID: user.id, projectID: project.id, roleID: admin.id))
+        // `keystone-manage bootstrap` makes the admin a system admin too.
+        _ = try await store.grant(IdentityTargetAssignment(userID: user.id, target: .system, roleID: admin.id))
         return result
     }
 }

@@ -70,7 +70,7 @@ struct TokensController: Sendable {
 
     @Sendable func authCatalog(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let auth = try context.requireAuth()
-        guard auth.project != nil else {
+        guard auth.isScoped else {
             throw GlimpseError.forbidden("The service catalog is available to scoped tokens only.")
         }
         return IdentityResponse.json { w in
