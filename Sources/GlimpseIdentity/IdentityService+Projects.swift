@@ -119,6 +119,20 @@ extension IdentityService {
         return try await projects(ofUser: userID)
     }
 
+    /// `GET /v3/auth/domains`: the enabled domains on which the caller has a role.
+    public func scopableDomains(_ auth: AuthContext) async throws -> [IdentityDomain] {
+        var ids = Set<String>()
+        for a in try await store.targetAssignments(userID: auth.user.id, target: nil, roleID: nil) {
+            if case .domain(let id) = a.target { ids.insert(id) }
+        }
+        return try await store.domains().filter { ids.contains($0.id) && $0.enabled }
+    }
+
+    /// `GET /v3/auth/system`: whether the caller has a role on the system.
+    public func canScopeToSystem(_ auth: AuthContext) async throws -> Bool {
+        try await !directRoleIDs(user: auth.user.id, target: .system).isEmpty
+    }
+
     /// `GET /v3/auth/projects`: the enabled projects the caller can scope to.
     public func scopableProjects(_ auth: AuthContext) async throws -> [IdentityProject] {
         try await projects(ofUser: auth.user.id).filter(\.enabled)

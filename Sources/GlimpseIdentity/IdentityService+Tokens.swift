@@ -49,9 +49,14 @@ extension IdentityService {
         try await store.domains().first { $0.name == name }
     }
 
-    /// Checks a password; 401 on any failure, with the same work done whether or not the user exists.
+    /// The admin `bootstrap` creates, whom the brute-force limits spare on loopback.
+    static func isBootstrapAdmin(_ user: IdentityUser) -> Bool { user.name == "admin" && user.domainID == defaultDomainID }
+
+    /// Checks a password; 401 on any failure, with the same work done whether or not the user exists. A locked
+    /// account is refused before its password is checked; failures count toward the lockout and the address limit.
     public func authenticatePassword(
-        userID: String?, userName: String?, domainID: String?, domainName: String?, password: String
+        userID: String?, userName: String?, domainID: String?, domainName: String?, password: String,
+        from address: String? = nil
     ) async throws -> IdentityUser {
         var user: IdentityUser?
         if let userID {
@@ -63,12 +68,18 @@ extension IdentityService {
         }
         guard let user else {
             _ = await PasswordHasher.burn(password)
+            bruteForce.recordAddressFailure(address)
             throw Self.unauthorized()
         }
+        let spared = Self.isBootstrapAdmin(user)
+        try bruteForce.checkUser(user.id, isBootstrapAdmin: spared, address: address)
         guard await PasswordHasher.verify(password, against: user.passwordHash) else {
             logger.notice("authentication failed for user \(user.id)")
+            bruteForce.recordUserFailure(user.id, isBootstrapAdmin: spared, address: address)
+            bruteForce.recordAddressFailure(address)
             throw Self.unauthorized()
         }
+        bruteForce.recordUserSuccess(user.id)
         guard user.enabled, try await store.domain(id: user.domainID)?.enabled ?? false else {
             throw Self.unauthorized()
         }
@@ -216,11 +227,19 @@ extension IdentityService {
     public func invalidateCache() { changed() }
 
     /// `POST /v3/auth/tokens`: checks the credentials and issues a token with the requested scope.
-    public func authenticate(_ request: AuthRequest) async throws -> (token: String, context: AuthContext) {
+    /// `address` is the client's, for the limit on failed authentications per source address.
+    public func authenticate(
+        _ request: AuthRequest, from address: String? = nil
+    ) async throws -> (token: String, context: AuthContext) {
+        switch request.method {
+        case .password, .applicationCredential: try bruteForce.checkAddress(address)
+        case .token: break
+        }
         switch request.method {
         case .password(let userID, let userName, let domainID, let domainName, let password):
             let user = try await authenticatePassword(
-                userID: userID, userName: userName, domainID: domainID, domainName: domainName, password: password)
+                userID: userID, userName: userName, domainID: domainID, domainName: domainName, password: password,
+                from: address)
             return try await issueToken(user: user, scope: request.scope ?? .defaultProject, methods: ["password"])
         case .token(let id):
             guard let prior = try await validate(id) else { throw Self.unauthorized() }
@@ -238,7 +257,13 @@ extension IdentityService {
             guard request.scope == nil else {
                 throw GlimpseError.unauthorized("Application credentials cannot request a scope.")
             }
-            let (user, credential) = try await authenticateApplicationCredential(method)
+            let user: IdentityUser, credential: IdentityApplicationCredential
+            do {
+                (user, credential) = try await authenticateApplicationCredential(method)
+            } catch let e as GlimpseError where e.kind == .unauthorized {
+                bruteForce.recordAddressFailure(address)
+                throw e
+            }
             let scope: Scope = credential.system ? .system : credential.projectID.map { .projectID($0) } ?? .unscoped
             return try await issueToken(
                 user: user, scope: scope, methods: ["application_credential"], applicationCredential: credential)

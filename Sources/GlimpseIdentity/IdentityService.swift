@@ -12,6 +12,7 @@ public final class IdentityService: Sendable {
     let logger: Logger
     let cache: TokenCache
     let issued = Atomic<Int>(0)
+    let bruteForce: AuthenticationGuard
 
     public static let defaultDomainID = "default"
 
@@ -20,6 +21,7 @@ public final class IdentityService: Sendable {
         self.options = options
         self.logger = logger
         self.cache = TokenCache(ttl: options.cacheTTL)
+        self.bruteForce = AuthenticationGuard(options: options.bruteForce)
     }
 
     static func now() -> Timestamp {

@@ -17,6 +17,10 @@ public struct KeystoneErrorMiddleware: RouterMiddleware {
         } catch let error as GlimpseError {
             if error.kind == .internalError { context.logger.error("internal error: \(error.message)") }
             return response(OpenStackErrorMiddleware<Context>.status(of: error.kind), error.message)
+        } catch let error as AuthenticationThrottled {
+            var r = response(.tooManyRequests, error.message)
+            r.headers[.retryAfter] = String(error.retryAfterSeconds)
+            return r
         } catch let error as HTTPError {
             return response(error.status, error.body ?? error.status.reasonPhrase)
         }

@@ -22,6 +22,16 @@ public struct IdentitySettings: Sendable {
     public var keystoneProject: String?
     public var keystoneUserDomain: String
     public var keystoneProjectDomain: String
+    /// `--lockout-failure-attempts`: failed passwords in a row that lock a user (nil: no lockout, Keystone's default).
+    public var lockoutFailureAttempts: Int?
+    /// `--lockout-duration`, seconds.
+    public var lockoutDuration: Int = 1800
+    /// `--auth-failure-limit`: failed authentications per address and window before 429 (nil or 0: no limit).
+    public var authFailureLimit: Int? = 10
+    /// `--auth-failure-window`, seconds.
+    public var authFailureWindow: Int = 60
+    /// `--auth-limit-loopback`: apply both limits to loopback clients and the bootstrap admin too.
+    public var authLimitLoopback: Bool = false
 
     public init(
         adminPassword: String? = nil, tokenExpiration: Int = 3600, tokenCacheTTL: Duration = .seconds(5),
@@ -87,6 +97,12 @@ enum IdentityWiring {
         guard config.identity.tokenExpiration > 0 else {
             throw IdentityConfigurationError("--token-expiration must be a positive number of seconds")
         }
+        if let n = config.identity.lockoutFailureAttempts, n <= 0 {
+            throw IdentityConfigurationError("--lockout-failure-attempts must be a positive number")
+        }
+        guard config.identity.lockoutDuration > 0, config.identity.authFailureWindow > 0 else {
+            throw IdentityConfigurationError("--lockout-duration and --auth-failure-window must be positive numbers of seconds")
+        }
         let dir = config.dataDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try IdentitySQLiteStore(path: dir + "/identity.sqlite")
@@ -95,7 +111,11 @@ enum IdentityWiring {
             store: store,
             options: IdentityOptions(
                 publicURL: config.publicURL, tokenLifetime: s.tokenExpiration, cacheTTL: s.tokenCacheTTL,
-                passwordRounds: s.passwordRounds),
+                passwordRounds: s.passwordRounds,
+                bruteForce: AuthenticationGuard.Options(
+                    lockoutFailureAttempts: s.lockoutFailureAttempts, lockoutDuration: .seconds(s.lockoutDuration),
+                    addressFailureLimit: s.authFailureLimit.flatMap { $0 > 0 ? $0 : nil },
+                    addressWindow: .seconds(s.authFailureWindow), includeLoopback: s.authLimitLoopback)),
             logger: logger)
         let given = s.adminPassword ?? ProcessInfo.processInfo.environment["GLIMPSE_ADMIN_PASSWORD"]
         let result = try await service.bootstrap(adminPassword: given)

@@ -1,6 +1,9 @@
 import Foundation
 import GlimpseCore
+import GlimpseIdentity
+import GlimpseStorage
 import HTTPTypes
+import Logging
 import Testing
 
 // System scope: system role assignments, system-scoped tokens and the system admin/reader policy.
@@ -29,6 +32,8 @@ struct SystemScopeTests {
             #expect(roleNames == ["admin", "member", "reader"])
             #expect(!(body["catalog"]?.list.isEmpty ?? true))
             let token = try #require(login.header("X-Subject-Token"))
+            let scopable = try await c.call(.get, "/identity/v3/auth/system", token: token)
+            #expect(scopable.json["system"]?.list.first?["all"] == .bool(true))
             let check = try await c.call(.get, "/identity/v3/auth/tokens", token: token, headers: [HTTPField.Name("X-Subject-Token")!: token])
             #expect(check.status == .ok)
             #expect(check.json["token"]?["system"]?["all"] == .bool(true))
@@ -96,6 +101,35 @@ struct SystemScopeTests {
             #expect(try await c.call(.delete, grant, token: admin).status == .noContent)
             #expect(try await c.call(.get, "/identity/v3/users", token: t).status == .unauthorized)
             #expect(try await c.call(.post, "/identity/v3/auth/tokens", json: login).status == .unauthorized)
+        }
+    }
+}
+
+@Suite("Identity callers")
+struct IdentityCallerTests {
+    @Test("the caller of a token carries the user and project names and the scope (project, system)")
+    func callerScope() async throws {
+        try await withCloud { c in
+            let project = try await c.adminToken()
+            let system = try #require(try await c.call(
+                .post, "/identity/v3/auth/tokens",
+                json: SystemScopeTests.passwordBody("admin", adminPassword, scope: SystemScopeTests.systemScope)
+            ).header("X-Subject-Token"))
+            // A second service on the same store validates the tokens as the image and compute APIs do.
+            let store = try IdentitySQLiteStore(path: c.dataDirectory + "/identity.sqlite")
+            let service = IdentityService(
+                store: store, options: IdentityOptions(publicURL: "http://glimpse.test:9292", cacheTTL: .zero),
+                logger: Logger(label: "caller-test"))
+            let authenticator = BuiltinTokenAuthenticator(service: service)
+            let p = try #require(try await authenticator.authenticate([HTTPField.Name("X-Auth-Token")!: project]))
+            #expect(p.userName == "admin")
+            #expect(p.projectName == "admin")
+            #expect(p.scope == .project)
+            let s = try #require(try await authenticator.authenticate([HTTPField.Name("X-Auth-Token")!: system]))
+            #expect(s.scope == .system)
+            #expect(s.projectID == nil)
+            #expect(s.userName == "admin")
+            #expect(s.roles.contains("admin"))
         }
     }
 }
