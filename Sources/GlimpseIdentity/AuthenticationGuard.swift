@@ -16,11 +16,15 @@ public final class AuthenticationGuard: Sendable {
         /// Also count loopback addresses, and lock the bootstrap admin when its attempts come from loopback. Off by
         /// default, so the operator on the host can always log in.
         public var includeLoopback: Bool
+        /// The time lockouts and windows are measured with (tests move it by hand).
+        public var now: @Sendable () -> ContinuousClock.Instant
 
         public init(
             lockoutFailureAttempts: Int? = nil, lockoutDuration: Duration = .seconds(1800), addressFailureLimit: Int? = 10,
-            addressWindow: Duration = .seconds(60), includeLoopback: Bool = false
+            addressWindow: Duration = .seconds(60), includeLoopback: Bool = false,
+            now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
         ) {
+            self.now = now
             self.lockoutFailureAttempts = lockoutFailureAttempts
             self.lockoutDuration = lockoutDuration
             self.addressFailureLimit = addressFailureLimit
@@ -61,7 +65,7 @@ public final class AuthenticationGuard: Sendable {
     /// 429 before any password work when the address failed too often in its current window.
     func checkAddress(_ address: String?) throws {
         guard let limit = options.addressFailureLimit, let address, !exempt(address) else { return }
-        let now = ContinuousClock.now
+        let now = options.now()
         let window = options.addressWindow
         let retry: Duration? = state.withLock { s in
             guard let f = s.addresses[address] else { return nil }
@@ -76,7 +80,7 @@ public final class AuthenticationGuard: Sendable {
 
     func recordAddressFailure(_ address: String?) {
         guard options.addressFailureLimit != nil, let address, !exempt(address) else { return }
-        let now = ContinuousClock.now
+        let now = options.now()
         let window = options.addressWindow
         state.withLock { s in
             if s.addresses.count >= maxAddresses {
@@ -101,7 +105,7 @@ public final class AuthenticationGuard: Sendable {
     func checkUser(_ userID: String, isBootstrapAdmin: Bool, address: String?) throws {
         guard let attempts = options.lockoutFailureAttempts, lockoutApplies(isBootstrapAdmin: isBootstrapAdmin, address: address)
         else { return }
-        let now = ContinuousClock.now
+        let now = options.now()
         let duration = options.lockoutDuration
         let locked: Bool = state.withLock { s in
             guard let f = s.users[userID], f.count >= attempts else { return false }
@@ -116,7 +120,7 @@ public final class AuthenticationGuard: Sendable {
 
     func recordUserFailure(_ userID: String, isBootstrapAdmin: Bool, address: String?) {
         guard lockoutApplies(isBootstrapAdmin: isBootstrapAdmin, address: address) else { return }
-        let now = ContinuousClock.now
+        let now = options.now()
         state.withLock { s in
             var f = s.users[userID] ?? UserFailures(count: 0, last: now)
             f.count += 1

@@ -16,7 +16,7 @@ extension IdentityService {
     }
 
     /// First start: domain `Default`, roles admin ⇒ member ⇒ reader, project `admin`, user `admin` with role
-    /// `admin` on it. Later starts only repair what is missing and, when `adminPassword` is given and differs,
+    /// `admin` on it and on the system. Later starts only repair what is missing and, when `adminPassword` is given and differs,
     /// reset the admin password (as `keystone-manage bootstrap` does).
     public func bootstrap(adminPassword: String?) async throws -> BootstrapResult {
         try await store.purgeTokens(expiredBefore: Self.now())

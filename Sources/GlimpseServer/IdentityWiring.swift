@@ -32,6 +32,8 @@ public struct IdentitySettings: Sendable {
     public var authFailureWindow: Int = 60
     /// `--auth-limit-loopback`: apply both limits to loopback clients and the bootstrap admin too.
     public var authLimitLoopback: Bool = false
+    /// The clock of the lockout and the address limit (tests replace it).
+    public var bruteForceClock: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
     public init(
         adminPassword: String? = nil, tokenExpiration: Int = 3600, tokenCacheTTL: Duration = .seconds(5),
@@ -115,13 +117,14 @@ enum IdentityWiring {
                 bruteForce: AuthenticationGuard.Options(
                     lockoutFailureAttempts: s.lockoutFailureAttempts, lockoutDuration: .seconds(s.lockoutDuration),
                     addressFailureLimit: s.authFailureLimit.flatMap { $0 > 0 ? $0 : nil },
-                    addressWindow: .seconds(s.authFailureWindow), includeLoopback: s.authLimitLoopback)),
+                    addressWindow: .seconds(s.authFailureWindow), includeLoopback: s.authLimitLoopback,
+                    now: s.bruteForceClock)),
             logger: logger)
         let given = s.adminPassword ?? ProcessInfo.processInfo.environment["GLIMPSE_ADMIN_PASSWORD"]
         let result = try await service.bootstrap(adminPassword: given)
         let openrc = dir + "/openrc"
         if result.createdAdmin {
-            logger.notice("bootstrapped identity: domain Default, project admin, user admin (role admin); roles admin > member > reader")
+            logger.notice("bootstrapped identity: domain Default, project admin, user admin (role admin on the project and the system); roles admin > member > reader")
         } else if result.passwordSet {
             logger.notice("admin password reset from GLIMPSE_ADMIN_PASSWORD")
         }

@@ -133,3 +133,53 @@ struct IdentityCallerTests {
         }
     }
 }
+
+extension IdentityCallerTests {
+    @Test("--auth keystone: names and scope come from the token body (Glimpse's own identity plays Keystone)")
+    func keystoneCallerScope() async throws {
+        try await withCloud { c in
+            let port = try #require(c.client.port)
+            let project = try await c.adminToken()
+            let system = try #require(try await c.call(
+                .post, "/identity/v3/auth/tokens",
+                json: SystemScopeTests.passwordBody("admin", adminPassword, scope: SystemScopeTests.systemScope)
+            ).header("X-Subject-Token"))
+            let keystone = KeystoneTokenAuthenticator(
+                keystoneURL: "http://127.0.0.1:\(port)/identity",
+                credentials: .init(username: "admin", password: adminPassword, projectName: "admin"),
+                cacheTTL: .zero, logger: Logger(label: "keystone-caller-test"))
+            let p = try #require(try await keystone.authenticate([HTTPField.Name("X-Auth-Token")!: project]))
+            #expect(p.userName == "admin")
+            #expect(p.projectName == "admin")
+            #expect(p.scope == .project)
+            let s = try #require(try await keystone.authenticate([HTTPField.Name("X-Auth-Token")!: system]))
+            #expect(s.scope == .system)
+            #expect(s.projectID == nil)
+            #expect(s.projectName == nil)
+        }
+    }
+}
+
+extension SystemScopeTests {
+    @Test("an application credential created with a system-scoped token logs in to the system")
+    func systemApplicationCredential() async throws {
+        try await withCloud { c in
+            let login = try await c.call(.post, "/identity/v3/auth/tokens", json: Self.passwordBody("admin", adminPassword, scope: Self.systemScope))
+            let t = try #require(login.header("X-Subject-Token"))
+            let uid = try #require(login.json["token"]?["user"]?["id"]?.str)
+            let made = try await ApplicationCredentialTests.create(c, token: t, user: uid, #"{"name":"sys-cred","roles":[{"name":"reader"}]}"#)
+            #expect(made.status == .created, "\(made)")
+            #expect(made.json["application_credential"]?["project_id"] == .null)
+            let id = try #require(made.json["application_credential"]?["id"]?.str)
+            let secret = try #require(made.json["application_credential"]?["secret"]?.str)
+            let issued = try await c.call(.post, "/identity/v3/auth/tokens", json: ApplicationCredentialTests.byID(id, secret))
+            #expect(issued.status == .created, "\(issued)")
+            #expect(issued.json["token"]?["system"]?["all"] == .bool(true))
+            #expect(issued.json["token"]?["roles"]?.list.compactMap { $0["name"]?.str } == ["reader"])
+            let appToken = try #require(issued.header("X-Subject-Token"))
+            // A system reader: reads users, may not create one.
+            #expect(try await c.call(.get, "/identity/v3/users", token: appToken).status == .ok)
+            #expect(try await c.call(.post, "/identity/v3/users", token: appToken, json: #"{"user":{"name":"x"}}"#).status == .forbidden)
+        }
+    }
+}
