@@ -60,6 +60,8 @@ extension IdentityService {
         if let e = try IdentityInput.bool(body, "enabled") {
             if !e { revoke = true }
             u.enabled = e
+            // Enabling a user is how Keystone's administrators lift a lockout.
+            if e { bruteForce.recordUserSuccess(u.id) }
         }
         if body["default_project_id"] != nil { u.defaultProjectID = IdentityInput.string(body, "default_project_id") }
         if let pw = IdentityInput.string(body, "password") {

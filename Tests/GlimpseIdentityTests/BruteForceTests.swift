@@ -24,6 +24,12 @@ struct BruteForceTests {
             let locked = try await c.login("lock-user", "lock-pw", project: "lock")
             #expect(locked.status == .unauthorized)
             #expect(locked.json["error"]?["message"]?.str == "The account is locked for user: \(uid).")
+            // An administrator enabling the user lifts the lock, as in Keystone.
+            #expect(try await c.call(.patch, "/identity/v3/users/\(uid)", token: admin, json: #"{"user":{"enabled":true}}"#).status == .ok)
+            #expect(try await c.login("lock-user", "lock-pw", project: "lock").status == .created)
+            #expect(try await c.login("lock-user", "wrong", project: "lock").status == .unauthorized)
+            #expect(try await c.login("lock-user", "wrong", project: "lock").status == .unauthorized)
+            #expect(try await c.login("lock-user", "lock-pw", project: "lock").status == .unauthorized, "locked again")
             clock.advance(.seconds(299))
             #expect(try await c.login("lock-user", "lock-pw", project: "lock").status == .unauthorized, "still locked")
             clock.advance(.seconds(2))

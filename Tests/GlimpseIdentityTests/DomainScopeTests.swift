@@ -55,12 +55,21 @@ struct DomainScopeTests {
             let projects = try await c.call(.get, "/identity/v3/projects", token: t)
             #expect(projects.json["projects"]?.list.compactMap { $0["name"]?.str } == ["rockets"])
 
+            // It grants roles on its projects to its users.
+            let coyote = try #require(made.json["user"]?["id"]?.str)
+            let rockets = try #require(p.json["project"]?["id"]?.str)
+            let member = try await SystemScopeTests.roleID(c, "member", admin: admin)
+            #expect(try await c.call(.put, "/identity/v3/projects/\(rockets)/users/\(coyote)/roles/\(member)", token: t).status == .noContent)
+            let coyoteLogin = #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"\#(coyote)","password":"x"}}},"scope":{"project":{"id":"\#(rockets)"}}}}"#
+            #expect(try await c.call(.post, "/identity/v3/auth/tokens", json: coyoteLogin).status == .created)
+
             // The Default domain is not its to manage.
             #expect(try await c.call(.post, "/identity/v3/projects", token: t, json: #"{"project":{"name":"intrude","domain_id":"default"}}"#).status == .forbidden)
             #expect(try await c.call(.get, "/identity/v3/users?domain_id=default", token: t).status == .forbidden)
             let adminProject = try await c.call(.get, "/identity/v3/projects?name=admin", token: admin)
             let apid = try #require(adminProject.json["projects"]?.list.first?["id"]?.str)
             #expect(try await c.call(.delete, "/identity/v3/projects/\(apid)", token: t).status == .forbidden)
+            #expect(try await c.call(.put, "/identity/v3/projects/\(apid)/users/\(coyote)/roles/\(member)", token: t).status == .forbidden)
             let adminUser = try await c.call(.get, "/identity/v3/users?name=admin", token: admin)
             let auid = try #require(adminUser.json["users"]?.list.first?["id"]?.str)
             #expect(try await c.call(.delete, "/identity/v3/users/\(auid)", token: t).status == .forbidden)
