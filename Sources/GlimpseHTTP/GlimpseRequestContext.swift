@@ -13,12 +13,15 @@ public struct GlimpseRequestContext: RequestContext {
     public var requestID: String
     /// The raw token the caller presented, for APIs that must echo or revoke it.
     public var authToken: String?
+    /// The peer's IP address (no port), for limits per source address; nil when unknown (e.g. a Unix socket).
+    public var remoteIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.caller = nil
         self.requestID = ""
         self.authToken = nil
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// JSON bodies of API calls are small; image data never goes through `collect`.

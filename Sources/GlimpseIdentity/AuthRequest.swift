@@ -6,6 +6,18 @@ public struct AuthRequest: Sendable {
     public enum Method: Sendable {
         case password(userID: String?, userName: String?, domainID: String?, domainName: String?, password: String)
         case token(String)
+        case applicationCredential(ApplicationCredentialMethod)
+    }
+
+    /// `{"id", "secret"}`, or `{"name", "secret", "user": {"id"} | {"name", "domain": {"id"|"name"}}}`.
+    public struct ApplicationCredentialMethod: Sendable {
+        public var id: String?
+        public var name: String?
+        public var secret: String
+        public var userID: String?
+        public var userName: String?
+        public var domainID: String?
+        public var domainName: String?
     }
 
     public var method: Method
@@ -46,10 +58,32 @@ public struct AuthRequest: Sendable {
                 throw GlimpseError.unauthorized("The request you have made requires authentication.")
             }
             method = .token(id)
+        } else if methods.contains("application_credential") {
+            method = .applicationCredential(try Self.applicationCredential(IdentityInput.sub(identity, "application_credential")))
         } else {
             throw GlimpseError.unauthorized("Attempted to authenticate with an unsupported method.")
         }
         scope = try Self.scope(auth["scope"])
+    }
+
+    static func applicationCredential(_ o: [String: JSONValue]?) throws -> ApplicationCredentialMethod {
+        guard let o, let secret = IdentityInput.string(o, "secret") else {
+            throw GlimpseError.badRequest("Invalid input for field 'identity/application_credential': 'secret' is a required property.")
+        }
+        let id = IdentityInput.string(o, "id")
+        let name = IdentityInput.string(o, "name")
+        let user = IdentityInput.sub(o, "user")
+        let domain = IdentityInput.sub(user, "domain")
+        guard id != nil || name != nil else { throw Self.malformed("id or name in application_credential") }
+        if id == nil {
+            guard IdentityInput.string(user, "id") != nil || (IdentityInput.string(user, "name") != nil && domain != nil) else {
+                throw Self.malformed("user in application_credential")
+            }
+        }
+        return ApplicationCredentialMethod(
+            id: id, name: name, secret: secret, userID: IdentityInput.string(user, "id"),
+            userName: IdentityInput.string(user, "name"), domainID: IdentityInput.string(domain, "id"),
+            domainName: IdentityInput.string(domain, "name"))
     }
 
     static func scope(_ value: JSONValue?) throws -> IdentityService.Scope? {
@@ -65,8 +99,17 @@ public struct AuthRequest: Sendable {
                 guard let d = IdentityInput.sub(p, "domain") else { throw Self.malformed("domain in project") }
                 return .projectName(name, domainID: IdentityInput.string(d, "id"), domainName: IdentityInput.string(d, "name"))
             }
-            if s["domain"] != nil || s["system"] != nil || s["OS-TRUST:trust"] != nil {
-                throw GlimpseError.unauthorized("Glimpse issues project-scoped and unscoped tokens only.")
+            if let system = IdentityInput.sub(s, "system") {
+                guard case .bool(true)? = system["all"] else { throw GlimpseError.badRequest("Invalid scope: the system scope is {\"all\": true}.") }
+                return .system
+            }
+            if let d = IdentityInput.sub(s, "domain") {
+                if let id = IdentityInput.string(d, "id") { return .domainID(id) }
+                if let name = IdentityInput.string(d, "name") { return .domainName(name) }
+                throw Self.malformed("id or name in domain")
+            }
+            if s["OS-TRUST:trust"] != nil {
+                throw GlimpseError.unauthorized("Glimpse does not issue trust-scoped tokens.")
             }
             throw GlimpseError.badRequest("Invalid scope.")
         default:

@@ -35,6 +35,7 @@ public struct IdentityController: Sendable {
         users.addOpenRoutes(to: open)
         users.addRoutes(to: authenticated)
         RolesController(service: service, base: base).addRoutes(to: authenticated)
+        ApplicationCredentialsController(service: service, base: base).addRoutes(to: authenticated)
         CatalogController(service: service, catalog: catalog, base: base).addRoutes(to: authenticated)
     }
 }

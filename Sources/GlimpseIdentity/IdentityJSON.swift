@@ -159,8 +159,7 @@ enum IdentityJSON {
 
     /// One entry of `role_assignments`; names (and the domains owning users and projects) with `include_names`.
     static func assignment(
-        _ a: IdentityRoleAssignment, _ report: IdentityService.AssignmentReport, names: Bool, into w: inout JSONWriter,
-        base: String
+        _ a: RoleAssignment, _ report: IdentityService.AssignmentReport, names: Bool, into w: inout JSONWriter, base: String
     ) {
         func named(_ w: inout JSONWriter, id: String, name: String?, domain: String?) {
             w.field("id", id)
@@ -172,6 +171,12 @@ enum IdentityJSON {
                 })
             }
         }
+        let link: String
+        switch a.scope {
+        case .project(let pid): link = "\(base)/projects/\(pid)/users/\(a.userID)/roles/\(a.roleID)"
+        case .domain(let did): link = "\(base)/domains/\(did)/users/\(a.userID)/roles/\(a.roleID)"
+        case .system: link = "\(base)/system/users/\(a.userID)/roles/\(a.roleID)"
+        }
         w.object { e in
             e.field("role", object: { r in
                 r.field("id", a.roleID)
@@ -181,13 +186,48 @@ enum IdentityJSON {
                 named(&u, id: a.userID, name: report.users[a.userID]?.name, domain: report.users[a.userID]?.domainID)
             })
             e.field("scope", object: { s in
-                s.field("project", object: { p in
-                    named(&p, id: a.projectID, name: report.projects[a.projectID]?.name, domain: report.projects[a.projectID]?.domainID)
-                })
+                switch a.scope {
+                case .project(let pid):
+                    s.field("project", object: { p in
+                        named(&p, id: pid, name: report.projects[pid]?.name, domain: report.projects[pid]?.domainID)
+                    })
+                case .domain(let did):
+                    s.field("domain", object: { d in named(&d, id: did, name: report.domains[did]?.name, domain: nil) })
+                case .system:
+                    s.field("system", object: { $0.field("all", true) })
+                }
             })
-            e.field("links", object: { l in
-                l.field("assignment", "\(base)/projects/\(a.projectID)/users/\(a.userID)/roles/\(a.roleID)")
+            e.field("links", object: { $0.field("assignment", link) })
+        }
+    }
+
+    /// Keystone's shape of an application credential; `secret` only in the answer to its creation.
+    static func applicationCredential(
+        _ c: IdentityApplicationCredential, roles: [IdentityRole], secret: String?, into w: inout JSONWriter, base: String
+    ) {
+        w.object { o in
+            o.field("id", c.id)
+            o.field("name", c.name)
+            o.field("description", c.description)
+            o.field("user_id", c.userID)
+            o.field("project_id", c.projectID)
+            if c.system { o.field("system", "all") }
+            o.field("roles", array: { a in
+                for r in roles {
+                    a.object { ro in
+                        ro.field("id", r.id)
+                        ro.field("name", r.name)
+                        ro.key("domain_id")
+                        ro.null()
+                    }
+                }
             })
+            // Keystone writes this expiry without a zone designator.
+            o.field("expires_at", c.expiresAt.map { String(keystoneTime($0).dropLast()) })
+            o.field("unrestricted", c.unrestricted)
+            o.field("access_rules", array: { _ in })
+            if let secret { o.field("secret", secret) }
+            o.links(self: "\(base)/users/\(c.userID)/application_credentials/\(c.id)")
         }
     }
 
@@ -212,6 +252,17 @@ enum IdentityJSON {
                 }
             }
         }
+    }
+
+    static func roles(_ c: AuthContext, into t: inout JSONWriter) {
+        t.field("roles", array: { a in
+            for r in c.roles {
+                a.object { ro in
+                    ro.field("id", r.id)
+                    ro.field("name", r.name)
+                }
+            }
+        })
     }
 
     /// The `{"token": {...}}` body of issue and validate, in Keystone's key order.
@@ -243,18 +294,28 @@ enum IdentityJSON {
                         po.field("name", p.name)
                     })
                     t.field("is_domain", false)
-                    t.field("roles", array: { a in
-                        for r in c.roles {
-                            a.object { ro in
-                                ro.field("id", r.id)
-                                ro.field("name", r.name)
-                            }
-                        }
+                    roles(c, into: &t)
+                } else if c.system {
+                    t.field("system", object: { $0.field("all", true) })
+                } else if let d = c.domain {
+                    t.field("domain", object: { dom in
+                        dom.field("id", d.id)
+                        dom.field("name", d.name)
                     })
+                }
+                if c.isScoped {
+                    if c.project == nil { roles(c, into: &t) }
                     if let catalog {
                         t.key("catalog")
                         Self.catalog(catalog, into: &t)
                     }
+                }
+                if let ac = c.applicationCredential {
+                    t.field("application_credential", object: { a in
+                        a.field("id", ac.id)
+                        a.field("name", ac.name)
+                        a.field("restricted", !ac.unrestricted)
+                    })
                 }
             })
         }

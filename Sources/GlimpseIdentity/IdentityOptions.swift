@@ -11,11 +11,15 @@ public struct IdentityOptions: Sendable {
     /// PBKDF2 rounds for new password hashes.
     public var passwordRounds: Int
     public var region: String
+    /// Account lockout and the per-address limit on failed authentications.
+    public var bruteForce: AuthenticationGuard.Options
 
     public init(
         publicURL: String, tokenLifetime: Int = 3600, cacheTTL: Duration = .seconds(5),
-        passwordRounds: Int = PasswordHasher.defaultRounds, region: String = "RegionOne"
+        passwordRounds: Int = PasswordHasher.defaultRounds, region: String = "RegionOne",
+        bruteForce: AuthenticationGuard.Options = .init()
     ) {
+        self.bruteForce = bruteForce
         self.publicURL = publicURL
         self.tokenLifetime = tokenLifetime
         self.cacheTTL = cacheTTL

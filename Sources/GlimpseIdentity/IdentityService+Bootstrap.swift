@@ -16,7 +16,7 @@ extension IdentityService {
     }
 
     /// First start: domain `Default`, roles admin ⇒ member ⇒ reader, project `admin`, user `admin` with role
-    /// `admin` on it. Later starts only repair what is missing and, when `adminPassword` is given and differs,
+    /// `admin` on it and on the system. Later starts only repair what is missing and, when `adminPassword` is given and differs,
     /// reset the admin password (as `keystone-manage bootstrap` does).
     public func bootstrap(adminPassword: String?) async throws -> BootstrapResult {
         try await store.purgeTokens(expiredBefore: Self.now())
@@ -78,6 +78,8 @@ extension IdentityService {
             result.password = password
         }
         _ = try await store.grant(IdentityRoleAssignment(userID: user.id, projectID: project.id, roleID: admin.id))
+        // `keystone-manage bootstrap` makes the admin a system admin too.
+        _ = try await store.grant(IdentityTargetAssignment(userID: user.id, target: .system, roleID: admin.id))
         return result
     }
 }

@@ -19,7 +19,7 @@ extension IdentityService {
 
     public func domain(id: String, by auth: AuthContext) async throws -> IdentityDomain {
         try IdentityPolicy.require(
-            IdentityPolicy.isReader(auth) || auth.project?.domainID == id || auth.user.domainID == id, "get_domain")
+            IdentityPolicy.readsDomain(auth, id) || auth.project?.domainID == id || auth.user.domainID == id, "get_domain")
         guard let d = try await store.domain(id: id) else { throw Self.notFound("domain", id) }
         return d
     }
@@ -39,8 +39,9 @@ extension IdentityService {
     // MARK: projects
 
     public func projects(by auth: AuthContext, name: String?, domainID: String?, enabled: Bool?) async throws -> [IdentityProject] {
-        try IdentityPolicy.requireReader(auth, "list_projects")
+        let scope = try IdentityPolicy.listingDomain(auth, filter: domainID, "list_projects")
         var projects = try await store.projects()
+        if let scope { projects = projects.filter { $0.domainID == scope } }
         if let name { projects = projects.filter { $0.name == name } }
         if let domainID { projects = projects.filter { $0.domainID == domainID } }
         if let enabled { projects = projects.filter { $0.enabled == enabled } }
@@ -49,21 +50,25 @@ extension IdentityService {
 
     /// A project the caller administers, reads, is scoped to or has a role on.
     public func project(id: String, by auth: AuthContext) async throws -> IdentityProject {
-        if !IdentityPolicy.isReader(auth), auth.project?.id != id {
+        if !IdentityPolicy.isReader(auth), auth.project?.id != id, auth.domain == nil {
             guard try await !store.assignments(userID: auth.user.id, projectID: id, roleID: nil).isEmpty else {
                 throw IdentityPolicy.forbidden("get_project")
             }
         }
         guard let p = try await store.project(id: id) else { throw Self.notFound("project", id) }
+        if auth.domain != nil, !IdentityPolicy.isReader(auth) {
+            try IdentityPolicy.require(IdentityPolicy.isDomainReader(auth, of: p.domainID), "get_project")
+        }
         return p
     }
 
     public func createProject(_ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityProject {
-        try IdentityPolicy.requireAdmin(auth, "create_project")
+        try IdentityPolicy.requireManager(auth, "create_project")
         guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 64 else {
             throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property of 1 to 64 characters.")
         }
         let domainID = IdentityInput.string(body, "domain_id") ?? IdentityInput.string(body, "parent_id") ?? Self.defaultDomainID
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, domainID), "create_project")
         guard try await store.domain(id: domainID) != nil else { throw Self.notFound("domain", domainID) }
         let extra = body.filter { !Self.projectFields.contains($0.key) }
         let p = IdentityProject(
@@ -79,8 +84,9 @@ extension IdentityService {
     }
 
     public func updateProject(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityProject {
-        try IdentityPolicy.requireAdmin(auth, "update_project")
+        try IdentityPolicy.requireManager(auth, "update_project")
         guard var p = try await store.project(id: id) else { throw Self.notFound("project", id) }
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, p.domainID), "update_project")
         if let n = IdentityInput.string(body, "name") { p.name = n }
         if let d = IdentityInput.string(body, "description") { p.description = d }
         if let e = try IdentityInput.bool(body, "enabled") { p.enabled = e }
@@ -93,7 +99,9 @@ extension IdentityService {
     }
 
     public func deleteProject(id: String, by auth: AuthContext) async throws {
-        try IdentityPolicy.requireAdmin(auth, "delete_project")
+        try IdentityPolicy.requireManager(auth, "delete_project")
+        guard let p = try await store.project(id: id) else { throw Self.notFound("project", id) }
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, p.domainID), "delete_project")
         guard try await store.deleteProject(id: id) else { throw Self.notFound("project", id) }
         changed()
     }
@@ -109,6 +117,20 @@ extension IdentityService {
         try IdentityPolicy.require(IdentityPolicy.isReader(auth) || auth.user.id == userID, "list_user_projects")
         guard try await store.user(id: userID) != nil else { throw Self.notFound("user", userID) }
         return try await projects(ofUser: userID)
+    }
+
+    /// `GET /v3/auth/domains`: the enabled domains on which the caller has a role.
+    public func scopableDomains(_ auth: AuthContext) async throws -> [IdentityDomain] {
+        var ids = Set<String>()
+        for a in try await store.targetAssignments(userID: auth.user.id, target: nil, roleID: nil) {
+            if case .domain(let id) = a.target { ids.insert(id) }
+        }
+        return try await store.domains().filter { ids.contains($0.id) && $0.enabled }
+    }
+
+    /// `GET /v3/auth/system`: whether the caller has a role on the system.
+    public func canScopeToSystem(_ auth: AuthContext) async throws -> Bool {
+        try await !directRoleIDs(user: auth.user.id, target: .system).isEmpty
     }
 
     /// `GET /v3/auth/projects`: the enabled projects the caller can scope to.

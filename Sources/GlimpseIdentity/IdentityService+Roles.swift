@@ -1,17 +1,19 @@
 import GlimpseCore
 import GlimpseStorage
 
-// Roles and role assignments: the catalogue of roles, grants on projects and the `role_assignments` report.
+// Roles and role assignments: the catalogue of roles, grants on projects, domains and the system, and the
+// `role_assignments` report.
 extension IdentityService {
     public func roles(by auth: AuthContext, name: String?) async throws -> [IdentityRole] {
-        try IdentityPolicy.requireReader(auth, "list_roles")
+        // Domain readers list roles too: they need them to grant roles in their domain.
+        try IdentityPolicy.require(IdentityPolicy.readsRoles(auth), "list_roles")
         let roles = try await store.roles()
         guard let name else { return roles }
         return roles.filter { $0.name == name }
     }
 
     public func role(id: String, by auth: AuthContext) async throws -> IdentityRole {
-        try IdentityPolicy.requireReader(auth, "get_role")
+        try IdentityPolicy.require(IdentityPolicy.readsRoles(auth), "get_role")
         guard let r = try await store.roles().first(where: { $0.id == id }) else { throw Self.notFound("role", id) }
         return r
     }
@@ -36,70 +38,140 @@ extension IdentityService {
         changed()
     }
 
-    // MARK: grants on projects
-
-    /// The assignment named by a grant URL, after checking that its project, user and role exist.
-    func existingGrant(projectID: String, userID: String, roleID: String) async throws -> IdentityRoleAssignment {
-        guard try await store.project(id: projectID) != nil else { throw Self.notFound("project", projectID) }
-        guard try await store.user(id: userID) != nil else { throw Self.notFound("user", userID) }
-        guard try await store.roles().contains(where: { $0.id == roleID }) else { throw Self.notFound("role", roleID) }
-        return IdentityRoleAssignment(userID: userID, projectID: projectID, roleID: roleID)
-    }
+    // MARK: grants
 
     static func noAssignment(_ roleID: String, _ userID: String, _ target: String) -> GlimpseError {
         .notFound("Could not find role assignment with role: \(roleID), user or group: \(userID), project, domain, or system: \(target).")
     }
 
-    public func grant(projectID: String, userID: String, roleID: String, by auth: AuthContext) async throws {
-        try IdentityPolicy.requireAdmin(auth, "create_grant")
-        _ = try await store.grant(try await existingGrant(projectID: projectID, userID: userID, roleID: roleID))
-        changed()
-    }
-
-    public func checkGrant(projectID: String, userID: String, roleID: String, by auth: AuthContext) async throws {
-        try IdentityPolicy.requireReader(auth, "check_grant")
-        let a = try await existingGrant(projectID: projectID, userID: userID, roleID: roleID)
-        guard try await !store.assignments(userID: a.userID, projectID: a.projectID, roleID: a.roleID).isEmpty else {
-            throw Self.noAssignment(roleID, userID, projectID)
+    static func targetName(_ scope: RoleAssignment.Scope) -> String {
+        switch scope {
+        case .project(let id), .domain(let id): id
+        case .system: "system"
         }
     }
 
-    public func revokeGrant(projectID: String, userID: String, roleID: String, by auth: AuthContext) async throws {
-        try IdentityPolicy.requireAdmin(auth, "revoke_grant")
-        let a = try await existingGrant(projectID: projectID, userID: userID, roleID: roleID)
-        guard try await store.revoke(a) else { throw Self.noAssignment(roleID, userID, projectID) }
+    /// Checks that the scope and the user exist and that the caller may grant on that scope.
+    func authorizeGrant(_ scope: RoleAssignment.Scope, userID: String, by auth: AuthContext, reading: Bool, _ action: String) async throws {
+        let user = try await store.user(id: userID)
+        switch scope {
+        case .project(let pid):
+            guard let project = try await store.project(id: pid) else { throw Self.notFound("project", pid) }
+            // A domain admin grants roles on its domain's projects to its domain's users.
+            let inDomain = user.map { $0.domainID == project.domainID } ?? true
+            let allowed = reading
+                ? IdentityPolicy.readsDomain(auth, project.domainID)
+                : IdentityPolicy.isAdmin(auth) || (inDomain && IdentityPolicy.isDomainAdmin(auth, of: project.domainID))
+            try IdentityPolicy.require(allowed, action)
+        case .domain(let did):
+            guard try await store.domain(id: did) != nil else { throw Self.notFound("domain", did) }
+            try IdentityPolicy.require(reading ? IdentityPolicy.readsDomain(auth, did) : IdentityPolicy.isAdmin(auth), action)
+        case .system:
+            try IdentityPolicy.require(reading ? IdentityPolicy.isReader(auth) : IdentityPolicy.isAdmin(auth), action)
+        }
+        guard user != nil else { throw Self.notFound("user", userID) }
+    }
+
+    func requireRole(_ roleID: String) async throws {
+        guard try await store.roles().contains(where: { $0.id == roleID }) else { throw Self.notFound("role", roleID) }
+    }
+
+    /// Keystone's policy names: `create_grant`, `list_grants`, `create_system_grant_for_user`, ...
+    static func action(_ verb: String, _ scope: RoleAssignment.Scope) -> String {
+        let noun: String
+        switch scope {
+        case .project, .domain: noun = verb == "list" ? "grants" : "grant"
+        case .system: noun = verb == "list" ? "system_grants_for_user" : "system_grant_for_user"
+        }
+        return "\(verb)_\(noun)"
+    }
+
+    /// The role IDs the user has directly on the scope.
+    func directRoleIDs(user: String, scope: RoleAssignment.Scope) async throws -> Set<String> {
+        switch scope {
+        case .project(let pid): try await directRoleIDs(user: user, project: pid)
+        case .domain(let did): try await directRoleIDs(user: user, target: .domain(did))
+        case .system: try await directRoleIDs(user: user, target: .system)
+        }
+    }
+
+    public func grant(_ scope: RoleAssignment.Scope, userID: String, roleID: String, by auth: AuthContext) async throws {
+        try await authorizeGrant(scope, userID: userID, by: auth, reading: false, Self.action("create", scope))
+        try await requireRole(roleID)
+        switch scope {
+        case .project(let pid): _ = try await store.grant(IdentityRoleAssignment(userID: userID, projectID: pid, roleID: roleID))
+        case .domain(let did): _ = try await store.grant(IdentityTargetAssignment(userID: userID, target: .domain(did), roleID: roleID))
+        case .system: _ = try await store.grant(IdentityTargetAssignment(userID: userID, target: .system, roleID: roleID))
+        }
         changed()
     }
 
-    public func grants(projectID: String, userID: String, by auth: AuthContext) async throws -> [IdentityRole] {
-        try IdentityPolicy.requireReader(auth, "list_grants")
-        let ids = Set(try await store.assignments(userID: userID, projectID: projectID, roleID: nil).map(\.roleID))
+    public func checkGrant(_ scope: RoleAssignment.Scope, userID: String, roleID: String, by auth: AuthContext) async throws {
+        try await authorizeGrant(scope, userID: userID, by: auth, reading: true, Self.action("check", scope))
+        try await requireRole(roleID)
+        guard try await directRoleIDs(user: userID, scope: scope).contains(roleID) else {
+            throw Self.noAssignment(roleID, userID, Self.targetName(scope))
+        }
+    }
+
+    /// Removing a role on a project also deletes the user's application credentials there, as Keystone does;
+    /// tokens that depended on the role stop validating at once.
+    public func revokeGrant(_ scope: RoleAssignment.Scope, userID: String, roleID: String, by auth: AuthContext) async throws {
+        try await authorizeGrant(scope, userID: userID, by: auth, reading: false, Self.action("revoke", scope))
+        try await requireRole(roleID)
+        let removed: Bool
+        switch scope {
+        case .project(let pid):
+            removed = try await store.revoke(IdentityRoleAssignment(userID: userID, projectID: pid, roleID: roleID))
+            if removed { try await store.deleteApplicationCredentials(userID: userID, projectID: pid) }
+        case .domain(let did):
+            removed = try await store.revoke(IdentityTargetAssignment(userID: userID, target: .domain(did), roleID: roleID))
+        case .system:
+            removed = try await store.revoke(IdentityTargetAssignment(userID: userID, target: .system, roleID: roleID))
+        }
+        guard removed else { throw Self.noAssignment(roleID, userID, Self.targetName(scope)) }
+        changed()
+    }
+
+    public func grants(_ scope: RoleAssignment.Scope, userID: String, by auth: AuthContext) async throws -> [IdentityRole] {
+        try await authorizeGrant(scope, userID: userID, by: auth, reading: true, Self.action("list", scope))
+        let ids = try await directRoleIDs(user: userID, scope: scope)
         return try await store.roles().filter { ids.contains($0.id) }
     }
 
     // MARK: role_assignments
 
-    /// The filters of `GET /v3/role_assignments`.
+    /// The filters of `GET /v3/role_assignments`. Without a scope filter every kind of assignment is listed.
     public struct AssignmentQuery: Sendable {
         public var userID: String?
         public var projectID: String?
+        public var domainID: String?
+        /// `scope.system=all`
+        public var system: Bool
         public var roleID: String?
         /// Expand implied roles.
         public var effective: Bool
         public var includeNames: Bool
 
-        public init(userID: String?, projectID: String?, roleID: String?, effective: Bool, includeNames: Bool) {
+        public init(
+            userID: String?, projectID: String?, domainID: String? = nil, system: Bool = false, roleID: String?,
+            effective: Bool, includeNames: Bool
+        ) {
             self.userID = userID
             self.projectID = projectID
+            self.domainID = domainID
+            self.system = system
             self.roleID = roleID
             self.effective = effective
             self.includeNames = includeNames
         }
+
+        var anyScope: Bool { projectID == nil && domainID == nil && !system }
     }
 
     /// The assignments that match, with the records needed to name them.
     public struct AssignmentReport: Sendable {
-        public var assignments: [IdentityRoleAssignment]
+        public var assignments: [RoleAssignment]
         public var roles: [String: IdentityRole]
         /// Filled only when names were asked for.
         public var users: [String: IdentityUser]
@@ -110,14 +182,33 @@ extension IdentityService {
     /// Readers list everything; anyone may list their own assignments (`user.id` = themselves).
     public func roleAssignments(_ q: AssignmentQuery, by auth: AuthContext) async throws -> AssignmentReport {
         try IdentityPolicy.require(
-            IdentityPolicy.isReader(auth) || (q.userID != nil && q.userID == auth.user.id), "list_role_assignments")
-        var list = try await store.assignments(userID: q.userID, projectID: q.projectID, roleID: q.effective ? nil : q.roleID)
+            IdentityPolicy.isReader(auth) || (q.userID != nil && q.userID == auth.user.id)
+                || q.domainID.map { IdentityPolicy.isDomainReader(auth, of: $0) } ?? false,
+            "list_role_assignments")
+        let roleFilter = q.effective ? nil : q.roleID
+        var list: [RoleAssignment] = []
+        if q.anyScope || q.projectID != nil {
+            list += try await store.assignments(userID: q.userID, projectID: q.projectID, roleID: roleFilter).map {
+                RoleAssignment(userID: $0.userID, roleID: $0.roleID, scope: .project($0.projectID))
+            }
+        }
+        if q.anyScope || q.domainID != nil {
+            let target = q.domainID.map { IdentityTargetAssignment.Target.domain($0) }
+            for a in try await store.targetAssignments(userID: q.userID, target: target, roleID: roleFilter) {
+                if case .domain(let did) = a.target { list.append(RoleAssignment(userID: a.userID, roleID: a.roleID, scope: .domain(did))) }
+            }
+        }
+        if q.anyScope || q.system {
+            list += try await store.targetAssignments(userID: q.userID, target: .system, roleID: roleFilter).map {
+                RoleAssignment(userID: $0.userID, roleID: $0.roleID, scope: .system)
+            }
+        }
         if q.effective {
-            var expanded: [IdentityRoleAssignment] = []
-            var seen = Set<IdentityRoleAssignment>()
+            var expanded: [RoleAssignment] = []
+            var seen = Set<RoleAssignment>()
             for a in list {
                 for r in try await effectiveRoles(of: [a.roleID]) {
-                    let e = IdentityRoleAssignment(userID: a.userID, projectID: a.projectID, roleID: r.id)
+                    let e = RoleAssignment(userID: a.userID, roleID: r.id, scope: a.scope)
                     if seen.insert(e).inserted { expanded.append(e) }
                 }
             }

@@ -9,8 +9,9 @@ extension IdentityService {
     ]
 
     public func users(by auth: AuthContext, name: String?, domainID: String?, enabled: Bool?) async throws -> [IdentityUser] {
-        try IdentityPolicy.requireReader(auth, "list_users")
+        let scope = try IdentityPolicy.listingDomain(auth, filter: domainID, "list_users")
         var users = try await store.users()
+        if let scope { users = users.filter { $0.domainID == scope } }
         if let name { users = users.filter { $0.name == name } }
         if let domainID { users = users.filter { $0.domainID == domainID } }
         if let enabled { users = users.filter { $0.enabled == enabled } }
@@ -18,17 +19,19 @@ extension IdentityService {
     }
 
     public func user(id: String, by auth: AuthContext) async throws -> IdentityUser {
-        try IdentityPolicy.require(IdentityPolicy.isReader(auth) || auth.user.id == id, "get_user")
+        try IdentityPolicy.require(IdentityPolicy.isReader(auth) || auth.user.id == id || auth.domain != nil, "get_user")
         guard let u = try await store.user(id: id) else { throw Self.notFound("user", id) }
+        try IdentityPolicy.require(IdentityPolicy.readsDomain(auth, u.domainID) || auth.user.id == id, "get_user")
         return u
     }
 
     public func createUser(_ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityUser {
-        try IdentityPolicy.requireAdmin(auth, "create_user")
+        try IdentityPolicy.requireManager(auth, "create_user")
         guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 255 else {
             throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property.")
         }
-        let domainID = IdentityInput.string(body, "domain_id") ?? Self.defaultDomainID
+        let domainID = IdentityInput.string(body, "domain_id") ?? auth.domain?.id ?? Self.defaultDomainID
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, domainID), "create_user")
         guard try await store.domain(id: domainID) != nil else { throw Self.notFound("domain", domainID) }
         var hash: String?
         if let pw = IdentityInput.string(body, "password") {
@@ -48,14 +51,17 @@ extension IdentityService {
     }
 
     public func updateUser(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityUser {
-        try IdentityPolicy.requireAdmin(auth, "update_user")
+        try IdentityPolicy.requireManager(auth, "update_user")
         guard var u = try await store.user(id: id) else { throw Self.notFound("user", id) }
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, u.domainID), "update_user")
         // Disabling a user or setting its password ends its tokens, as Keystone does.
         var revoke = false
         if let n = IdentityInput.string(body, "name") { u.name = n }
         if let e = try IdentityInput.bool(body, "enabled") {
             if !e { revoke = true }
             u.enabled = e
+            // Enabling a user is how Keystone's administrators lift a lockout.
+            if e { bruteForce.recordUserSuccess(u.id) }
         }
         if body["default_project_id"] != nil { u.defaultProjectID = IdentityInput.string(body, "default_project_id") }
         if let pw = IdentityInput.string(body, "password") {
@@ -72,7 +78,9 @@ extension IdentityService {
     }
 
     public func deleteUser(id: String, by auth: AuthContext) async throws {
-        try IdentityPolicy.requireAdmin(auth, "delete_user")
+        try IdentityPolicy.requireManager(auth, "delete_user")
+        guard let u = try await store.user(id: id) else { throw Self.notFound("user", id) }
+        try IdentityPolicy.require(IdentityPolicy.managesDomain(auth, u.domainID), "delete_user")
         guard try await store.deleteUser(id: id) else { throw Self.notFound("user", id) }
         changed()
     }

@@ -4,14 +4,17 @@ import GlimpseStorage
 import Logging
 import Synchronization
 
-/// The built-in identity: bootstrap, password and token authentication, token validation behind a small cache,
-/// revocation, and the administration of domains, projects, users, roles and assignments.
+/// The built-in identity: bootstrap, password, token and application credential authentication (behind the
+/// brute-force guard), token validation behind a small cache, revocation, and the administration of domains,
+/// projects, users, roles, assignments and application credentials. Every permission check (`IdentityPolicy`) and
+/// every cache invalidation happens here; the controllers only parse and render.
 public final class IdentityService: Sendable {
     public let store: any IdentityStore
     public let options: IdentityOptions
     let logger: Logger
     let cache: TokenCache
     let issued = Atomic<Int>(0)
+    let bruteForce: AuthenticationGuard
 
     public static let defaultDomainID = "default"
 
@@ -20,6 +23,7 @@ public final class IdentityService: Sendable {
         self.options = options
         self.logger = logger
         self.cache = TokenCache(ttl: options.cacheTTL)
+        self.bruteForce = AuthenticationGuard(options: options.bruteForce)
     }
 
     static func now() -> Timestamp {

@@ -13,11 +13,13 @@ struct RolesController: Sendable {
         v3.post("roles", use: create)
         v3.get("roles/:id", use: show)
         v3.delete("roles/:id", use: delete)
-        v3.get("projects/:id/users/:user/roles", use: listGrants)
-        v3.put("projects/:id/users/:user/roles/:role", use: grant)
-        v3.get("projects/:id/users/:user/roles/:role", use: checkGrant)
-        v3.head("projects/:id/users/:user/roles/:role", use: checkGrant)
-        v3.delete("projects/:id/users/:user/roles/:role", use: revokeGrant)
+        for target in ["projects/:id", "domains/:id", "system"] {
+            v3.get("\(target)/users/:user/roles", use: listGrants)
+            v3.put("\(target)/users/:user/roles/:role", use: grant)
+            v3.get("\(target)/users/:user/roles/:role", use: checkGrant)
+            v3.head("\(target)/users/:user/roles/:role", use: checkGrant)
+            v3.delete("\(target)/users/:user/roles/:role", use: revokeGrant)
+        }
         v3.get("role_assignments", use: assignments)
     }
 
@@ -49,35 +51,52 @@ struct RolesController: Sendable {
         return Response(status: .noContent)
     }
 
-    // MARK: grants on projects
+    // MARK: grants on projects, domains and the system
+
+    /// What a grant URL names: `/projects/{id}/...`, `/domains/{id}/...` or `/system/...`.
+    static func scope(_ request: Request, _ context: IdentityRequestContext) throws -> RoleAssignment.Scope {
+        let path = request.uri.path
+        if path.contains("/v3/system/") { return .system }
+        let id = try context.parameter("id")
+        return path.contains("/v3/domains/") ? .domain(id) : .project(id)
+    }
+
+    /// The collection a grant list belongs to, for its `links.self`.
+    static func path(_ scope: RoleAssignment.Scope) -> String {
+        switch scope {
+        case .project(let id): "/projects/\(id)"
+        case .domain(let id): "/domains/\(id)"
+        case .system: "/system"
+        }
+    }
 
     @Sendable func grant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         try await service.grant(
-            projectID: try context.parameter("id"), userID: try context.parameter("user"),
+            try Self.scope(request, context), userID: try context.parameter("user"),
             roleID: try context.parameter("role"), by: try context.requireAuth())
         return Response(status: .noContent)
     }
 
     @Sendable func checkGrant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         try await service.checkGrant(
-            projectID: try context.parameter("id"), userID: try context.parameter("user"),
+            try Self.scope(request, context), userID: try context.parameter("user"),
             roleID: try context.parameter("role"), by: try context.requireAuth())
         return Response(status: .noContent)
     }
 
     @Sendable func revokeGrant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         try await service.revokeGrant(
-            projectID: try context.parameter("id"), userID: try context.parameter("user"),
+            try Self.scope(request, context), userID: try context.parameter("user"),
             roleID: try context.parameter("role"), by: try context.requireAuth())
         return Response(status: .noContent)
     }
 
     @Sendable func listGrants(_ request: Request, context: IdentityRequestContext) async throws -> Response {
-        let p = try context.parameter("id")
+        let scope = try Self.scope(request, context)
         let u = try context.parameter("user")
         return roles(
-            try await service.grants(projectID: p, userID: u, by: try context.requireAuth()),
-            url: base + "/projects/\(p)/users/\(u)/roles")
+            try await service.grants(scope, userID: u, by: try context.requireAuth()),
+            url: base + Self.path(scope) + "/users/\(u)/roles")
     }
 
     // MARK: role_assignments
@@ -87,6 +106,8 @@ struct RolesController: Sendable {
         let query = IdentityService.AssignmentQuery(
             userID: IdentityResponse.query(request, "user.id"),
             projectID: IdentityResponse.query(request, "scope.project.id"),
+            domainID: IdentityResponse.query(request, "scope.domain.id"),
+            system: IdentityResponse.query(request, "scope.system") == "all",
             roleID: IdentityResponse.query(request, "role.id"), effective: q.has("effective"),
             includeNames: q.has("include_names"))
         let report = try await service.roleAssignments(query, by: try context.requireAuth())

@@ -19,12 +19,8 @@ struct TokensController: Sendable {
         v3.head("auth/tokens", use: check)
         v3.delete("auth/tokens", use: revoke)
         v3.get("auth/projects", use: projects)
-        v3.get("auth/domains") { [base] _, _ in
-            // Glimpse issues no domain-scoped tokens from this list: it is always empty.
-            IdentityResponse.list("domains", [IdentityDomain](), url: base + "/auth/domains") { d, w in
-                IdentityJSON.domain(d, into: &w, base: base)
-            }
-        }
+        v3.get("auth/domains", use: domains)
+        v3.get("auth/system", use: system)
         v3.get("auth/catalog", use: authCatalog)
     }
 
@@ -38,7 +34,7 @@ struct TokensController: Sendable {
 
     @Sendable func issue(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let body = try await request.decodeJSONObject(context: context.glimpse)
-        let (token, auth) = try await service.authenticate(try AuthRequest(body: body))
+        let (token, auth) = try await service.authenticate(try AuthRequest(body: body), from: context.glimpse.remoteIP)
         return tokenResponse(request, token, auth, status: .created)
     }
 
@@ -68,9 +64,27 @@ struct TokensController: Sendable {
         }
     }
 
+    @Sendable func domains(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let domains = try await service.scopableDomains(try context.requireAuth())
+        return IdentityResponse.list("domains", domains, url: base + "/auth/domains") { d, w in
+            IdentityJSON.domain(d, into: &w, base: base)
+        }
+    }
+
+    /// `{"system": [{"all": true}]}` when the caller has a role on the system, else an empty list.
+    @Sendable func system(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let scopable = try await service.canScopeToSystem(try context.requireAuth())
+        return IdentityResponse.json { w in
+            w.object { o in
+                o.field("system", array: { a in if scopable { a.object { $0.field("all", true) } } })
+                o.field("links", object: { $0.field("self", base + "/auth/system") })
+            }
+        }
+    }
+
     @Sendable func authCatalog(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let auth = try context.requireAuth()
-        guard auth.project != nil else {
+        guard auth.isScoped else {
             throw GlimpseError.forbidden("The service catalog is available to scoped tokens only.")
         }
         return IdentityResponse.json { w in

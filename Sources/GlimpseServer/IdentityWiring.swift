@@ -22,6 +22,18 @@ public struct IdentitySettings: Sendable {
     public var keystoneProject: String?
     public var keystoneUserDomain: String
     public var keystoneProjectDomain: String
+    /// `--lockout-failure-attempts`: failed passwords in a row that lock a user (nil: no lockout, Keystone's default).
+    public var lockoutFailureAttempts: Int?
+    /// `--lockout-duration`, seconds.
+    public var lockoutDuration: Int = 1800
+    /// `--auth-failure-limit`: failed authentications per address and window before 429 (nil or 0: no limit).
+    public var authFailureLimit: Int? = 10
+    /// `--auth-failure-window`, seconds.
+    public var authFailureWindow: Int = 60
+    /// `--auth-limit-loopback`: apply both limits to loopback clients and the bootstrap admin too.
+    public var authLimitLoopback: Bool = false
+    /// The clock of the lockout and the address limit (tests replace it).
+    public var bruteForceClock: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
     public init(
         adminPassword: String? = nil, tokenExpiration: Int = 3600, tokenCacheTTL: Duration = .seconds(5),
@@ -91,6 +103,12 @@ enum IdentityWiring {
         guard config.identity.tokenExpiration > 0 else {
             throw IdentityConfigurationError("--token-expiration must be a positive number of seconds")
         }
+        if let n = config.identity.lockoutFailureAttempts, n <= 0 {
+            throw IdentityConfigurationError("--lockout-failure-attempts must be a positive number")
+        }
+        guard config.identity.lockoutDuration > 0, config.identity.authFailureWindow > 0 else {
+            throw IdentityConfigurationError("--lockout-duration and --auth-failure-window must be positive numbers of seconds")
+        }
         let dir = config.dataDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let s = config.identity
@@ -98,13 +116,18 @@ enum IdentityWiring {
             store: store,
             options: IdentityOptions(
                 publicURL: config.publicURL, tokenLifetime: s.tokenExpiration, cacheTTL: s.tokenCacheTTL,
-                passwordRounds: s.passwordRounds),
+                passwordRounds: s.passwordRounds,
+                bruteForce: AuthenticationGuard.Options(
+                    lockoutFailureAttempts: s.lockoutFailureAttempts, lockoutDuration: .seconds(s.lockoutDuration),
+                    addressFailureLimit: s.authFailureLimit.flatMap { $0 > 0 ? $0 : nil },
+                    addressWindow: .seconds(s.authFailureWindow), includeLoopback: s.authLimitLoopback,
+                    now: s.bruteForceClock)),
             logger: logger)
         let given = s.adminPassword ?? ProcessInfo.processInfo.environment["GLIMPSE_ADMIN_PASSWORD"]
         let result = try await service.bootstrap(adminPassword: given)
         let openrc = dir + "/openrc"
         if result.createdAdmin {
-            logger.notice("bootstrapped identity: domain Default, project admin, user admin (role admin); roles admin > member > reader")
+            logger.notice("bootstrapped identity: domain Default, project admin, user admin (role admin on the project and the system); roles admin > member > reader")
         } else if result.passwordSet {
             logger.notice("admin password reset from GLIMPSE_ADMIN_PASSWORD")
         }

@@ -72,6 +72,7 @@ public final class IdentitySQLiteStore: IdentityStore {
                     CREATE INDEX tokens_expiry ON tokens(expires_at);
                     """)
         }
+        registerScopeMigrations(&m)
         return m
     }
 
@@ -286,12 +287,14 @@ public final class IdentitySQLiteStore: IdentityStore {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO tokens (hash, user_id, project_id, methods, issued_at, expires_at, audit_id, parent_audit_id, revoked)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO tokens (hash, user_id, project_id, methods, issued_at, expires_at, audit_id, parent_audit_id,
+                        revoked, scope_system, scope_domain_id, application_credential_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     t.hash, t.userID, t.projectID, t.methods.joined(separator: ","), t.issuedAt.microseconds,
-                    t.expiresAt.microseconds, t.auditID, t.parentAuditID, t.revoked,
+                    t.expiresAt.microseconds, t.auditID, t.parentAuditID, t.revoked, t.system, t.domainID,
+                    t.applicationCredentialID,
                 ])
         }
     }
@@ -304,7 +307,9 @@ public final class IdentitySQLiteStore: IdentityStore {
                     hash: r["hash"], userID: r["user_id"], projectID: r["project_id"],
                     methods: methods.split(separator: ",").map(String.init),
                     issuedAt: Timestamp(microseconds: r["issued_at"]), expiresAt: Timestamp(microseconds: r["expires_at"]),
-                    auditID: r["audit_id"], parentAuditID: r["parent_audit_id"], revoked: r["revoked"])
+                    auditID: r["audit_id"], parentAuditID: r["parent_audit_id"], revoked: r["revoked"],
+                    system: r["scope_system"], domainID: r["scope_domain_id"],
+                    applicationCredentialID: r["application_credential_id"])
             }
         }
     }

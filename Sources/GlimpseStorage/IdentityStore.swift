@@ -109,10 +109,17 @@ public struct IdentityTokenRecord: Sendable, Hashable {
     /// The audit id of the token this one was rescoped from (Keystone's `audit_ids[1]`).
     public var parentAuditID: String?
     public var revoked: Bool
+    /// Scoped to the system (`"system": {"all": true}`).
+    public var system: Bool
+    /// Scoped to this domain.
+    public var domainID: String?
+    /// Issued for this application credential.
+    public var applicationCredentialID: String?
 
     public init(
         hash: String, userID: String, projectID: String?, methods: [String], issuedAt: Timestamp, expiresAt: Timestamp,
-        auditID: String, parentAuditID: String? = nil, revoked: Bool = false
+        auditID: String, parentAuditID: String? = nil, revoked: Bool = false, system: Bool = false,
+        domainID: String? = nil, applicationCredentialID: String? = nil
     ) {
         self.hash = hash
         self.userID = userID
@@ -123,6 +130,9 @@ public struct IdentityTokenRecord: Sendable, Hashable {
         self.auditID = auditID
         self.parentAuditID = parentAuditID
         self.revoked = revoked
+        self.system = system
+        self.domainID = domainID
+        self.applicationCredentialID = applicationCredentialID
     }
 }
 
@@ -162,6 +172,22 @@ public protocol IdentityStore: Sendable {
     /// Returns false when the assignment already existed.
     func grant(_ assignment: IdentityRoleAssignment) async throws -> Bool
     func revoke(_ assignment: IdentityRoleAssignment) async throws -> Bool
+
+    // role assignments on domains and the system; nil filters match everything
+    func targetAssignments(
+        userID: String?, target: IdentityTargetAssignment.Target?, roleID: String?
+    ) async throws -> [IdentityTargetAssignment]
+    func grant(_ assignment: IdentityTargetAssignment) async throws -> Bool
+    func revoke(_ assignment: IdentityTargetAssignment) async throws -> Bool
+
+    // application credentials
+    func applicationCredentials(userID: String) async throws -> [IdentityApplicationCredential]
+    func applicationCredential(id: String) async throws -> IdentityApplicationCredential?
+    func applicationCredential(userID: String, name: String) async throws -> IdentityApplicationCredential?
+    func insertApplicationCredential(_ credential: IdentityApplicationCredential) async throws
+    func deleteApplicationCredential(id: String) async throws -> Bool
+    /// Keystone drops a user's credentials on a project when a role of the user there is removed.
+    func deleteApplicationCredentials(userID: String, projectID: String) async throws
 
     // tokens
     func insertToken(_ token: IdentityTokenRecord) async throws

@@ -40,6 +40,14 @@ struct Serve: AsyncParsableCommand {
         """)
     var auth: GlimpseConfiguration.AuthMode = .builtin
     @Option(help: "Lifetime of tokens the built-in identity issues, in seconds.") var tokenExpiration = 3600
+    @Option(help: "Built-in identity: lock a user after this many failed passwords in a row (Keystone's [security_compliance] lockout_failure_attempts; default: no lockout).")
+    var lockoutFailureAttempts: Int?
+    @Option(help: "Built-in identity: seconds a locked user stays locked (lockout_duration).") var lockoutDuration = 1800
+    @Option(help: "Built-in identity: failed authentications from one address per window after which it gets 429 (0: no limit).")
+    var authFailureLimit = 10
+    @Option(help: "Built-in identity: the window of --auth-failure-limit, in seconds.") var authFailureWindow = 60
+    @Flag(help: "Built-in identity: apply the lockout and the address limit to loopback clients and the bootstrap admin too (by default the operator on the host can always log in).")
+    var authLimitLoopback = false
     @Option(help: "--auth keystone: Keystone's URL, e.g. http://127.0.0.1:5000 (or env GLIMPSE_KEYSTONE_URL).")
     var keystoneURL: String?
     @Option(help: "--auth keystone: service user that validates tokens (or env GLIMPSE_KEYSTONE_USER).")
@@ -121,6 +129,11 @@ struct Serve: AsyncParsableCommand {
                 requireImageFormatMatch: requireImageFormatMatch),
             snapshotFormat: snapshotFormat)
         config.identity.tokenExpiration = tokenExpiration
+        config.identity.lockoutFailureAttempts = lockoutFailureAttempts
+        config.identity.lockoutDuration = lockoutDuration
+        config.identity.authFailureLimit = authFailureLimit
+        config.identity.authFailureWindow = authFailureWindow
+        config.identity.authLimitLoopback = authLimitLoopback
         config.identity.keystoneURL = keystoneURL
         config.identity.keystoneUser = keystoneUser
         config.identity.keystonePassword = keystonePassword

@@ -98,6 +98,7 @@ struct Cloud: Sendable {
 
 func withCloud(
     tokenExpiration: Int = 3600, cacheTTL: Duration = .seconds(5),
+    configure: (inout IdentitySettings) -> Void = { _ in },
     _ body: @Sendable (Cloud) async throws -> Void
 ) async throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-identity-\(UUID().uuidString)").path
@@ -107,6 +108,7 @@ func withCloud(
     config.identity.passwordRounds = 2_000
     config.identity.tokenExpiration = tokenExpiration
     config.identity.tokenCacheTTL = cacheTTL
+    configure(&config.identity)
     var logger = Logger(label: "identity-tests")
     logger.logLevel = .warning
     let app = try await GlimpseApplication.build(config, logger: logger)
