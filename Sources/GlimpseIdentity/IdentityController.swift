@@ -35,6 +35,9 @@ public struct IdentityController: Sendable {
         users.addOpenRoutes(to: open)
         users.addRoutes(to: authenticated)
         RolesController(service: service, base: base).addRoutes(to: authenticated)
+        for target in [GrantsController.Target.project, .domain, .system] {
+            GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
+        }
         ApplicationCredentialsController(service: service, base: base).addRoutes(to: authenticated)
         CatalogController(service: service, catalog: catalog, base: base).addRoutes(to: authenticated)
     }

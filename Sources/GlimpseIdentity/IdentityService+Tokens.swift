@@ -72,7 +72,13 @@ extension IdentityService {
             throw Self.unauthorized()
         }
         let spared = Self.isBootstrapAdmin(user)
-        try bruteForce.checkUser(user.id, isBootstrapAdmin: spared, address: address)
+        do {
+            try bruteForce.checkUser(user.id, isBootstrapAdmin: spared, address: address)
+        } catch {
+            // Attempts on a locked account are failures of their address too.
+            bruteForce.recordAddressFailure(address)
+            throw error
+        }
         guard await PasswordHasher.verify(password, against: user.passwordHash) else {
             logger.notice("authentication failed for user \(user.id)")
             bruteForce.recordUserFailure(user.id, isBootstrapAdmin: spared, address: address)

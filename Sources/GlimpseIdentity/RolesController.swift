@@ -3,7 +3,7 @@ import GlimpseStorage
 import HTTPTypes
 import Hummingbird
 
-/// `/v3/roles`, role grants on projects and `/v3/role_assignments`.
+/// `/v3/roles` and `/v3/role_assignments` (grants are `GrantsController`).
 struct RolesController: Sendable {
     let service: IdentityService
     let base: String
@@ -13,13 +13,6 @@ struct RolesController: Sendable {
         v3.post("roles", use: create)
         v3.get("roles/:id", use: show)
         v3.delete("roles/:id", use: delete)
-        for target in ["projects/:id", "domains/:id", "system"] {
-            v3.get("\(target)/users/:user/roles", use: listGrants)
-            v3.put("\(target)/users/:user/roles/:role", use: grant)
-            v3.get("\(target)/users/:user/roles/:role", use: checkGrant)
-            v3.head("\(target)/users/:user/roles/:role", use: checkGrant)
-            v3.delete("\(target)/users/:user/roles/:role", use: revokeGrant)
-        }
         v3.get("role_assignments", use: assignments)
     }
 
@@ -51,54 +44,6 @@ struct RolesController: Sendable {
         return Response(status: .noContent)
     }
 
-    // MARK: grants on projects, domains and the system
-
-    /// What a grant URL names: `/projects/{id}/...`, `/domains/{id}/...` or `/system/...`.
-    static func scope(_ request: Request, _ context: IdentityRequestContext) throws -> RoleAssignment.Scope {
-        let path = request.uri.path
-        if path.contains("/v3/system/") { return .system }
-        let id = try context.parameter("id")
-        return path.contains("/v3/domains/") ? .domain(id) : .project(id)
-    }
-
-    /// The collection a grant list belongs to, for its `links.self`.
-    static func path(_ scope: RoleAssignment.Scope) -> String {
-        switch scope {
-        case .project(let id): "/projects/\(id)"
-        case .domain(let id): "/domains/\(id)"
-        case .system: "/system"
-        }
-    }
-
-    @Sendable func grant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
-        try await service.grant(
-            try Self.scope(request, context), userID: try context.parameter("user"),
-            roleID: try context.parameter("role"), by: try context.requireAuth())
-        return Response(status: .noContent)
-    }
-
-    @Sendable func checkGrant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
-        try await service.checkGrant(
-            try Self.scope(request, context), userID: try context.parameter("user"),
-            roleID: try context.parameter("role"), by: try context.requireAuth())
-        return Response(status: .noContent)
-    }
-
-    @Sendable func revokeGrant(_ request: Request, context: IdentityRequestContext) async throws -> Response {
-        try await service.revokeGrant(
-            try Self.scope(request, context), userID: try context.parameter("user"),
-            roleID: try context.parameter("role"), by: try context.requireAuth())
-        return Response(status: .noContent)
-    }
-
-    @Sendable func listGrants(_ request: Request, context: IdentityRequestContext) async throws -> Response {
-        let scope = try Self.scope(request, context)
-        let u = try context.parameter("user")
-        return roles(
-            try await service.grants(scope, userID: u, by: try context.requireAuth()),
-            url: base + Self.path(scope) + "/users/\(u)/roles")
-    }
-
     // MARK: role_assignments
 
     @Sendable func assignments(_ request: Request, context: IdentityRequestContext) async throws -> Response {
@@ -114,7 +59,9 @@ struct RolesController: Sendable {
         return IdentityResponse.json { w in
             w.object { o in
                 o.field("role_assignments", array: { arr in
-                    for a in report.assignments { IdentityJSON.assignment(a, report, names: query.includeNames, into: &arr, base: base) }
+                    for a in report.assignments {
+                        IdentityJSON.assignment(a, report, names: query.includeNames, into: &arr, base: base)
+                    }
                 })
                 o.listLinks(base + "/role_assignments")
             }

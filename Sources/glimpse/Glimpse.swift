@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Built-in identity: failed authentications from one address per window after which it gets 429 (0: no limit).")
     var authFailureLimit = 10
     @Option(help: "Built-in identity: the window of --auth-failure-limit, in seconds.") var authFailureWindow = 60
-    @Flag(help: "Built-in identity: apply the lockout and the address limit to loopback clients and the bootstrap admin too (by default the operator on the host can always log in).")
+    @Flag(help: "Built-in identity: count failures from loopback clients toward --auth-failure-limit, and let the lockout lock the bootstrap admin on loopback too (by default the operator on the host can always log in).")
     var authLimitLoopback = false
     @Option(help: "--auth keystone: Keystone's URL, e.g. http://127.0.0.1:5000 (or env GLIMPSE_KEYSTONE_URL).")
     var keystoneURL: String?
