@@ -2,6 +2,7 @@
 # End-to-end: the real `openstack` CLI (python-openstackclient, pinned in lib.sh) against `glimpse serve --auth builtin`
 # for the identity features beyond passwords:
 #   - system scope: `openstack --os-system-scope all user list`, `role add --system all`, a system-scoped token
+#   - names with spaces: `image show "Test Image"`, `project show "my proj"`, openstacksdk find_image
 #   - application credentials: create/list/show/delete as a project member; then a fresh environment holding
 #     only OS_AUTH_TYPE=v3applicationcredential, OS_AUTH_URL and the credential's id and secret runs
 #     `image list` and `token issue`; after `application credential delete` the same environment fails
@@ -91,6 +92,28 @@ fi
         check_eq "ops sees dev" true "$(out 'any(u["Name"] == "dev" for u in j)')"
     exit $((E2E_FAILED > 0))
 ) || fail "the new system admin"
+
+step "names with spaces (keystoneauth and openstacksdk send a space as '+')"
+o_ok "image create \"Test Image\"" image create --disk-format raw --container-format bare --private "Test Image" -f json &&
+    SPACED_ID="$(out 'j["id"]')"
+o_ok "image show \"Test Image\" (found by name)" image show "Test Image" -f json &&
+    check_eq "image show by name finds it" "$SPACED_ID" "$(out 'j["id"]')"
+o_ok "project create \"my proj\"" project create "my proj" -f json
+o_ok "project show \"my proj\" (found by name)" project show "my proj" -f json &&
+    check_eq "project show by name finds it" "my proj" "$(out 'j["name"]')"
+"$E2E_VENV/bin/python" - >"$OUT" 2>"$ERR" <<'PY'
+import json, openstack
+conn = openstack.connect()
+image = conn.image.find_image("Test Image")
+projects = [p.name for p in conn.identity.projects(name="my proj")]
+print(json.dumps({"image": image.id if image else None, "projects": projects}))
+PY
+if [[ $? == 0 ]]; then
+    check_eq "openstacksdk find_image('Test Image')" "$SPACED_ID" "$(out 'j["image"]')"
+    check_eq "openstacksdk projects(name='my proj')" '["my proj"]' "$(out 'j["projects"]')"
+else
+    fail "openstacksdk find_image: $(tail -c 600 "$ERR" | tr '\n' ' ')"
+fi
 
 step "application credentials (as dev on proj-ac)"
 export OS_USERNAME=dev OS_PASSWORD=dev-secret OS_PROJECT_NAME=proj-ac
