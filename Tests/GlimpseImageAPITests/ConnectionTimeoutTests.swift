@@ -142,8 +142,9 @@ private func emptyAnswerRequest(_ id: String) -> String {
         let timeouts = ConnectionTimeouts(idle: never, requestHead: never, bodyStall: never, send: .seconds(1))
         try await withGlimpse(timeouts: timeouts) { api, port in
             let id = try await api.createImage()
-            // Larger than everything loopback buffers between the two sockets.
-            let size = 64 << 20
+            // Larger than everything loopback buffers between the two sockets (Linux's default maxima: 4 MiB send,
+            // 6 MiB receive), yet small enough to upload quickly on a loaded machine.
+            let size = 24 << 20
             try await api.upload(id, [UInt8](repeating: 9, count: size))
             let socket = try await RawSocket.connect(port: port, receiveBuffer: 4_096)
             defer { socket.close() }
