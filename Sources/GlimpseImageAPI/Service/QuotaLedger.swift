@@ -10,7 +10,10 @@ import Synchronization
 final class QuotaLedger: Sendable {
     private struct State {
         var nextWriter: UInt64 = 0
-        var holds: [String: [UInt64: Int64]] = [:]
+        /// Bytes granted to each writer, per owner.
+        var held: [String: [UInt64: Int64]] = [:]
+        /// Bytes writers are asking for right now (added before their usage query, removed or granted after it).
+        var pending: [String: [UInt64: Int64]] = [:]
     }
     private let state = Mutex(State())
 
@@ -22,32 +25,44 @@ final class QuotaLedger: Sendable {
         }
     }
 
-    /// Adds `bytes` to `writer`'s hold on `owner`'s quota and returns the owner's total held bytes, this addition
-    /// included.
-    func add(_ bytes: Int64, owner: String, writer: UInt64) -> Int64 {
+    /// Announces that `writer` asks for `bytes` more; returns the owner's total, held and pending, this ask included.
+    func ask(_ bytes: Int64, owner: String, writer: UInt64) -> Int64 {
         state.withLock { s in
-            var table = s.holds[owner] ?? [:]
-            table[writer, default: 0] += bytes
-            if table[writer] ?? 0 <= 0 { table[writer] = nil }
-            s.holds[owner] = table.isEmpty ? nil : table
-            return table.values.reduce(0, +)
+            s.pending[owner, default: [:]][writer, default: 0] += bytes
+            return Self.total(s.held[owner]) + Self.total(s.pending[owner])
         }
     }
 
+    /// Ends `writer`'s ask: granted (the bytes become held) or withdrawn.
+    func settle(_ bytes: Int64, owner: String, writer: UInt64, granted: Bool) {
+        state.withLock { s in
+            Self.adjust(&s.pending, owner, writer, -bytes)
+            if granted { Self.adjust(&s.held, owner, writer, bytes) }
+        }
+    }
+
+    /// Gives back `bytes` `writer` held.
     func remove(_ bytes: Int64, owner: String, writer: UInt64) {
-        _ = add(-bytes, owner: owner, writer: writer)
+        state.withLock { s in Self.adjust(&s.held, owner, writer, -bytes) }
     }
 
-    /// The bytes held for `owner` by every writer but `writer`.
+    /// The bytes held for `owner` by every writer but `writer` (pending asks not counted).
     func heldByOthers(owner: String, writer: UInt64) -> Int64 {
-        state.withLock { s in
-            (s.holds[owner] ?? [:]).reduce(0) { $0 + ($1.key == writer ? 0 : $1.value) }
-        }
+        state.withLock { s in (s.held[owner] ?? [:]).reduce(0) { $0 + ($1.key == writer ? 0 : $1.value) } }
     }
 
     /// Whether a writer of `owner` that arrived before `writer` still holds bytes.
     func olderWriterHolds(owner: String, writer: UInt64) -> Bool {
-        state.withLock { s in (s.holds[owner] ?? [:]).keys.contains { $0 < writer } }
+        state.withLock { s in (s.held[owner] ?? [:]).keys.contains { $0 < writer } }
+    }
+
+    private static func total(_ table: [UInt64: Int64]?) -> Int64 { (table ?? [:]).values.reduce(0, +) }
+
+    private static func adjust(_ tables: inout [String: [UInt64: Int64]], _ owner: String, _ writer: UInt64, _ bytes: Int64) {
+        var table = tables[owner] ?? [:]
+        let value = (table[writer] ?? 0) + bytes
+        table[writer] = value > 0 ? value : nil
+        tables[owner] = table.isEmpty ? nil : table
     }
 }
 
@@ -87,24 +102,38 @@ final class QuotaReservation: Sendable {
     ///
     /// Writers of unknown size grow step by step, so several of them together could each hold a part of the quota
     /// and leave none able to finish. A writer whose step does not fit therefore waits (bounded) while an older
-    /// writer of its project is in flight, and only the oldest is refused at once: the older ones finish or give
-    /// their holds back, and a write that fits the quota on its own always has a writer that completes it.
+    /// writer of its project holds bytes, and only the oldest is refused: the older ones finish or give their holds
+    /// back, so a write that fits the quota on its own always has a writer that completes it. A step refused only
+    /// because other writers were asking at the same moment is asked again, never refused.
     func cover(_ bytes: Int64) async throws {
         guard bytes > granted else { return }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: longestWait)
         while true {
-            if try await grow(to: bytes + Self.step) { return }
-            if try await grow(to: bytes) { return }
-            guard ledger.olderWriterHolds(owner: owner, writer: writer), clock.now < deadline else { break }
-            try await Task.sleep(for: Self.retryInterval)
+            var outcome = try await grow(to: bytes + Self.step)
+            if outcome == .granted { return }
+            outcome = try await grow(to: bytes)
+            if outcome == .granted { return }
+            let mayWait = outcome == .crowded || ledger.olderWriterHolds(owner: owner, writer: writer)
+            guard mayWait, clock.now < deadline else { break }
+            // Waiting writers do not ask again while an older one holds: their asks would crowd it out.
+            repeat {
+                try await Task.sleep(for: Self.retryInterval)
+            } while outcome != .crowded && ledger.olderWriterHolds(owner: owner, writer: writer) && clock.now < deadline
         }
         try await refuse(bytes)
     }
 
     /// Reserves exactly `bytes` in total (a declared size), or 413.
     func cover(exactly bytes: Int64) async throws {
-        if try await grow(to: bytes) { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: longestWait)
+        while true {
+            let outcome = try await grow(to: bytes)
+            if outcome == .granted { return }
+            guard outcome == .crowded, clock.now < deadline else { break }
+            try await Task.sleep(for: Self.retryInterval)
+        }
         try await refuse(bytes)
     }
 
@@ -115,25 +144,35 @@ final class QuotaReservation: Sendable {
         throw GlimpseError.tooLarge("The size of the data \(bytes) will exceed the limit. \(remaining) bytes remaining.")
     }
 
-    private func grow(to target: Int64) async throws -> Bool {
+    enum Growth: Equatable {
+        case granted
+        /// It does not fit beside what is stored and what other writers hold.
+        case full
+        /// It would fit, but other writers' asks of the same moment took the room.
+        case crowded
+    }
+
+    private func grow(to target: Int64) async throws -> Growth {
         let delta = target - granted
-        guard delta > 0 else { return true }
-        let totalReserved = ledger.add(delta, owner: owner, writer: writer)
-        // Usage is read after the reservation is visible to every other writer: one of two racing writers
-        // always sees the other.
+        guard delta > 0 else { return .granted }
+        let total = ledger.ask(delta, owner: owner, writer: writer)
+        // Usage is read after the ask is visible to every other writer: one of two racing writers always sees the
+        // other (a finishing write is in the metadata store before its hold is given back).
         let used: Int64
         do {
             used = try await usage(owner)
         } catch {
-            ledger.remove(delta, owner: owner, writer: writer)
+            ledger.settle(delta, owner: owner, writer: writer, granted: false)
             throw error
         }
-        if used > quota - totalReserved {
-            ledger.remove(delta, owner: owner, writer: writer)
-            return false
+        if used <= quota - total {
+            ledger.settle(delta, owner: owner, writer: writer, granted: true)
+            held.withLock { $0 += delta }
+            return .granted
         }
-        held.withLock { $0 += delta }
-        return true
+        ledger.settle(delta, owner: owner, writer: writer, granted: false)
+        let firm = used + ledger.heldByOthers(owner: owner, writer: writer) + target
+        return firm <= quota ? .crowded : .full
     }
 
     /// Gives the whole reservation back.
