@@ -38,7 +38,8 @@ public struct GlimpseConfiguration: Sendable {
     /// The most connections open at once; nil sizes it from the open-file limit
     /// (`OpenFileLimit.defaultMaximumConnections`).
     public var maxConnections: Int?
-    /// Image metadata in this PostgreSQL database (`--database`) instead of SQLite under the data directory.
+    /// Image metadata and compute records in this PostgreSQL database (`--database`) instead of SQLite under the
+    /// data directory.
     public var database: PostgresDatabaseURL?
 
     public init(

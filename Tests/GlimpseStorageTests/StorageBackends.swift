@@ -31,6 +31,29 @@ enum MetadataBackend: String, CaseIterable, CustomTestStringConvertible, Sendabl
     }
 }
 
+/// The `ComputeStore` backends the compute contract runs against.
+enum ComputeBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    func make() async throws -> (store: any ComputeStore, reopen: @Sendable () async throws -> any ComputeStore) {
+        switch self {
+        case .sqlite:
+            let path = try TemporaryDirectory.make() + "/compute.sqlite"
+            return (try SQLiteComputeStore(path: path), { try SQLiteComputeStore(path: path) })
+        case .postgres:
+            let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+            let logger = Logger(label: "glimpse.test.postgres")
+            return (
+                try await PostgresComputeStore.open(database, logger: logger),
+                { try await PostgresComputeStore.open(database, logger: logger) }
+            )
+        }
+    }
+}
+
 enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case file
 
