@@ -35,8 +35,11 @@ public final class PostgresMetadataStore: MetadataStore {
         }
     }
 
+    /// Every read goes through here: one connection, one snapshot.
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection) }
+        try await client.withConnection { connection in
+            try await PostgresTransaction.run(on: connection, logger: logger, snapshot: true, body)
+        }
     }
 
     // MARK: images
