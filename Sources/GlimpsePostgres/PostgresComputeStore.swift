@@ -21,13 +21,15 @@ public final class PostgresComputeStore: ComputeStore {
     deinit { runner.cancel() }
 
     /// Connects a pool with `configuration` and brings the schema up to date; a new database gets
-    /// `defaultFlavors` (once, whichever node migrates it).
+    /// `defaultFlavors` (once, whichever node migrates it); fails with 503 `unavailable` after `startupTimeout`.
     public static func open(
         _ configuration: PostgresClient.Configuration, defaultFlavors: [Flavor] = Flavor.devstackDefaults,
-        logger: Logger
+        startupTimeout: Duration = PostgresStartup.defaultTimeout, logger: Logger
     ) async throws -> PostgresComputeStore {
         let store = PostgresComputeStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
-        try await PostgresComputeSchema.migrations(defaultFlavors: defaultFlavors).run(on: store.client, logger: logger)
+        let client = store.client
+        let migrations = try PostgresComputeSchema.migrations(defaultFlavors: defaultFlavors)
+        try await PostgresStartup.within(startupTimeout) { try await migrations.run(on: client, logger: logger) }
         return store
     }
 

@@ -19,12 +19,17 @@ public final class PostgresMetadataStore: MetadataStore {
 
     deinit { runner.cancel() }
 
-    /// Connects a pool with `configuration` and brings the schema up to date before returning.
-    public static func open(_ configuration: PostgresClient.Configuration, logger: Logger) async throws
-        -> PostgresMetadataStore
-    {
+    /// Connects a pool with `configuration` and brings the schema up to date before returning; fails with 503
+    /// `unavailable` when that takes longer than `startupTimeout`.
+    public static func open(
+        _ configuration: PostgresClient.Configuration, startupTimeout: Duration = PostgresStartup.defaultTimeout,
+        logger: Logger
+    ) async throws -> PostgresMetadataStore {
         let store = PostgresMetadataStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
-        try await PostgresMetadataSchema.migrations.run(on: store.client, logger: logger)
+        let client = store.client
+        try await PostgresStartup.within(startupTimeout) {
+            try await PostgresMetadataSchema.migrations.run(on: client, logger: logger)
+        }
         return store
     }
 

@@ -44,3 +44,20 @@ struct PostgresMigrationTests {
         #expect(flavors.count == Flavor.devstackDefaults.count, "default flavors were seeded once")
     }
 }
+
+/// A database that cannot be reached ends start-up with an error rather than a silent, endless retry.
+@Suite("PostgreSQL start-up")
+struct PostgresStartupTests {
+    @Test func anUnreachableDatabaseFailsTheOpenAsUnavailable() async throws {
+        let nowhere = PostgresClient.Configuration(
+            unixSocketPath: "/nonexistent-glimpse-socket-dir/.s.PGSQL.5432", username: "glimpse", password: nil,
+            database: "glimpse")
+        let logger = Logger(label: "glimpse.test.postgres")
+        do {
+            _ = try await PostgresMetadataStore.open(nowhere, startupTimeout: .milliseconds(300), logger: logger)
+            Issue.record("opening an unreachable database succeeded")
+        } catch let error as GlimpseError {
+            #expect(error.kind == .unavailable)
+        }
+    }
+}
