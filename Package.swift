@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -43,6 +44,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "GlimpsePostgres",
+            dependencies: [
+                "GlimpseCore",
+                "GlimpseStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -117,6 +128,7 @@ let package = Package(
                 "GlimpseHTTP",
                 "GlimpseIdentity",
                 "GlimpseCompute",
+                "GlimpsePostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,17 +140,29 @@ let package = Package(
             name: "glimpse",
             dependencies: [
                 "GlimpseServer",
+                "GlimpsePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "GlimpsePostgresTesting",
+            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/GlimpsePostgresTesting",
+            swiftSettings: strict
+        ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
         .testTarget(name: "GlimpseDiskFormatsTests", dependencies: ["GlimpseDiskFormats"], swiftSettings: strict),
         .testTarget(
             name: "GlimpseStorageTests",
-            dependencies: ["GlimpseStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "GlimpseStorage", "GlimpsePostgres", "GlimpsePostgresTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -160,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "GlimpseImageAPITests",
             dependencies: [
-                "GlimpseServer",
+                "GlimpseServer", "GlimpsePostgres", "GlimpsePostgresTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

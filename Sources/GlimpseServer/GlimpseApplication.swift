@@ -18,7 +18,7 @@ public enum GlimpseApplication {
         _ config: GlimpseConfiguration, logger: Logger
     ) async throws -> some ApplicationProtocol {
         try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
-        let stores = try StoreWiring.open(config)
+        let stores = try await StoreWiring.open(config, logger: logger)
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let images = ImageService(

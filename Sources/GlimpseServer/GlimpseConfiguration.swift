@@ -4,6 +4,7 @@
 import Foundation
 import GlimpseHTTP
 import GlimpseImageAPI
+import GlimpsePostgres
 import Prometheus
 
 /// Everything `glimpse serve` can be told.
@@ -37,6 +38,9 @@ public struct GlimpseConfiguration: Sendable {
     /// The most connections open at once; nil sizes it from the open-file limit
     /// (`OpenFileLimit.defaultMaximumConnections`).
     public var maxConnections: Int?
+    /// Image metadata and compute records in this PostgreSQL database (`--database`) instead of SQLite under the
+    /// data directory.
+    public var database: PostgresDatabaseURL?
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,

@@ -1,5 +1,7 @@
 import Foundation
+import GlimpsePostgres
 import GlimpseStorage
+import Logging
 
 /// Every store the application uses, built in one place (`StoreWiring`) from the configuration; nothing else
 /// opens a store.
@@ -12,16 +14,36 @@ public struct GlimpseStores: Sendable {
     public var identity: (any IdentityStore)?
 }
 
-/// Opens the stores the configuration names. Today that is the embedded default: SQLite files and a local
-/// file store under the data directory.
+/// Opens the stores the configuration names: by default the embedded ones (SQLite files and a local file store
+/// under the data directory); with `--database`, image metadata and compute records in PostgreSQL and the
+/// rest as before.
 enum StoreWiring {
+    static func open(_ config: GlimpseConfiguration, logger: Logger) async throws -> GlimpseStores {
+        guard let database = config.database else { return try open(config) }
+        logger.notice(
+            "image metadata and compute records in PostgreSQL at \(database.redacted); image data, metadefs and identity stay under \(config.dataDirectory)")
+        let metadata = try await PostgresMetadataStore.open(database.clientConfiguration, logger: logger)
+        let compute = try await PostgresComputeStore.open(database.clientConfiguration, logger: logger)
+        return try openLocal(config, metadata: metadata, compute: compute)
+    }
+
+    /// The embedded stores only.
     static func open(_ config: GlimpseConfiguration) throws -> GlimpseStores {
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        return try openLocal(
+            config, metadata: SQLiteMetadataStore(path: config.dataDirectory + "/glimpse.sqlite"),
+            compute: SQLiteComputeStore(path: config.dataDirectory + "/compute.sqlite"))
+    }
+
+    private static func openLocal(
+        _ config: GlimpseConfiguration, metadata: any MetadataStore, compute: any ComputeStore
+    ) throws -> GlimpseStores {
         let directory = config.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return GlimpseStores(
-            metadata: try SQLiteMetadataStore(path: directory + "/glimpse.sqlite"),
+            metadata: metadata,
             blobs: try FileBlobStore(root: directory + "/blobs"),
-            compute: try SQLiteComputeStore(path: directory + "/compute.sqlite"),
+            compute: compute,
             metadefs: try SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
             identity: config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)
     }

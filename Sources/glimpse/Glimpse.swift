@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import GlimpseHTTP
 import GlimpseImageAPI
+import GlimpsePostgres
 import GlimpseServer
 import Hummingbird
 import Logging
@@ -96,6 +97,14 @@ struct Serve: AsyncParsableCommand {
         the new one is refused at once when every connection is inside a request.
         """)
     var maxConnections: Int?
+    @Option(help: """
+        Keep image metadata and compute records in PostgreSQL: postgresql://USER@HOST:PORT/DBNAME, or postgresql://USER@/DBNAME?host=/socket/dir \
+        (or env GLIMPSE_DATABASE_URL). No password in the URL: it comes from env PGPASSWORD or --database-password-file. \
+        Default: SQLite under --data-dir.
+        """)
+    var database: String?
+    @Option(help: "--database: file whose first line is the database password (else env PGPASSWORD).")
+    var databasePasswordFile: String?
     @Flag(help: "Do not serve Prometheus metrics at /metrics.") var noMetrics = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
@@ -107,6 +116,23 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(name) must be a positive number of seconds")
         }
         if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive") }
+        _ = try databaseURL()
+    }
+
+    /// `--database` (or GLIMPSE_DATABASE_URL) with its password from the file or PGPASSWORD; nil for SQLite.
+    func databaseURL() throws -> PostgresDatabaseURL? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = database ?? environment["GLIMPSE_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            if databasePasswordFile != nil { throw ValidationError("--database-password-file needs --database") }
+            return nil
+        }
+        do {
+            var url = try PostgresDatabaseURL(parsing: text)
+            try url.loadPassword(passwordFile: databasePasswordFile, environment: environment)
+            return url
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() async throws {
@@ -144,6 +170,7 @@ struct Serve: AsyncParsableCommand {
             idle: .seconds(idleTimeout), requestHead: .seconds(requestHeadTimeout),
             bodyStall: .seconds(bodyStallTimeout), send: .seconds(sendTimeout))
         config.maxConnections = maxConnections
+        config.database = try databaseURL()
         if let ports = importAllowedPorts {
             config.imports.allowedPorts = Set(ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         }

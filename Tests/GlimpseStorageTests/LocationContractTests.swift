@@ -8,7 +8,7 @@ import Testing
 struct LocationContractTests {
     @Test(arguments: MetadataBackend.allCases)
     func locationsAreKeptInOrderAndGoWithTheirImage(_ backend: MetadataBackend) async throws {
-        let (store, reopen) = try backend.make()
+        let (store, reopen) = try await backend.make()
         let img = MetadataStoreContractTests.image(1)
         try await store.insertImage(img)
         #expect(try await store.locations(imageID: img.id) == [])
@@ -26,7 +26,7 @@ struct LocationContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func addingALocationToAMissingImageIs404(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let id = MetadataStoreContractTests.image(9).id
         await #expect(throws: GlimpseError.noImage(id)) {
             try await store.addLocation(ImageLocation(url: "http://a/1"), imageID: id)

@@ -23,7 +23,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func roundTripsEveryAttribute(_ backend: MetadataBackend) async throws {
-        let (store, reopen) = try backend.make()
+        let (store, reopen) = try await backend.make()
         var img = Self.image(1, visibility: .shared, properties: ["hw_disk_bus": "scsi", "owner_specified.openstack.md5": ""], tags: ["b", "a"])
         img.protected = true
         img.osHidden = true
@@ -43,7 +43,7 @@ struct MetadataStoreContractTests {
     @Test(arguments: MetadataBackend.allCases)
     func everyReadSeesTheLatestWriteEvenUnderConcurrentReads(_ backend: MetadataBackend) async throws {
         // Reads may be served from memory; no write may ever be hidden by what was read before it.
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let img = Self.image(1, properties: ["v": "0"])
         try await store.insertImage(img)
         for round in 1...50 {
@@ -61,7 +61,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func duplicateIDsAreAConflict(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await store.insertImage(Self.image(1))
         await #expect(throws: GlimpseError.conflict("An image with identifier \(Self.image(1).id) already exists")) {
             try await store.insertImage(Self.image(1))
@@ -70,7 +70,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func anUpdateThatThrowsChangesNothing(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let img = Self.image(1, properties: ["a": "1"], tags: ["t"])
         try await store.insertImage(img)
         await #expect(throws: GlimpseError.self) {
@@ -95,7 +95,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func onlyOneOfManyRacingTransitionsWins(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let img = Self.image(1)
         try await store.insertImage(img)
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -117,7 +117,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func deleteHonoursItsCheckAndRemovesEverything(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let img = Self.image(1, visibility: .shared, properties: ["k": "v"], tags: ["t"])
         try await store.insertImage(img)
         let now = Timestamp(microseconds: 1)
@@ -137,7 +137,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func membersHaveLimitsAndStatuses(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let img = Self.image(1, visibility: .shared)
         try await store.insertImage(img)
         let t = Timestamp(microseconds: 5)
@@ -163,7 +163,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func listingRespectsScopeFiltersAndPaging(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await store.insertImage(Self.image(1, owner: "p1", visibility: .private, status: .active, properties: ["g": "a"], tags: ["x"], size: 10))
         try await store.insertImage(Self.image(2, owner: "p2", visibility: .private))
         try await store.insertImage(Self.image(3, owner: "p2", visibility: .public, status: .active, size: 30))
@@ -214,7 +214,7 @@ struct MetadataStoreContractTests {
 
     @Test(arguments: MetadataBackend.allCases)
     func usageAndStatusQueries(_ backend: MetadataBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await store.insertImage(Self.image(1, status: .active, size: 100))
         try await store.insertImage(Self.image(2, status: .saving))
         try await store.insertImage(Self.image(3, owner: "p2", status: .active, size: 7))

@@ -1,19 +1,55 @@
 import Foundation
 import GlimpseCore
+import GlimpsePostgres
+import GlimpsePostgresTesting
 import GlimpseStorage
+import Logging
 
 /// The backends every storage contract test runs against. A new backend (PostgreSQL, S3) joins by adding a case.
 enum MetadataBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    /// A fresh database in the test process's private cluster (`PostgresTestCluster`); fails, naming
+    /// scripts/install-prerequisites, when PostgreSQL is not installed.
+    case postgres
 
     var testDescription: String { rawValue }
 
     /// A fresh, empty store plus a way to reopen the same data (to check durability).
-    func make() throws -> (store: any MetadataStore, reopen: @Sendable () throws -> any MetadataStore) {
+    func make() async throws -> (store: any MetadataStore, reopen: @Sendable () async throws -> any MetadataStore) {
         switch self {
         case .sqlite:
             let path = try TemporaryDirectory.make() + "/meta.sqlite"
             return (try SQLiteMetadataStore(path: path), { try SQLiteMetadataStore(path: path) })
+        case .postgres:
+            let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+            let logger = Logger(label: "glimpse.test.postgres")
+            return (
+                try await PostgresMetadataStore.open(database, logger: logger),
+                { try await PostgresMetadataStore.open(database, logger: logger) }
+            )
+        }
+    }
+}
+
+/// The `ComputeStore` backends the compute contract runs against.
+enum ComputeBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    func make() async throws -> (store: any ComputeStore, reopen: @Sendable () async throws -> any ComputeStore) {
+        switch self {
+        case .sqlite:
+            let path = try TemporaryDirectory.make() + "/compute.sqlite"
+            return (try SQLiteComputeStore(path: path), { try SQLiteComputeStore(path: path) })
+        case .postgres:
+            let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+            let logger = Logger(label: "glimpse.test.postgres")
+            return (
+                try await PostgresComputeStore.open(database, logger: logger),
+                { try await PostgresComputeStore.open(database, logger: logger) }
+            )
         }
     }
 }
