@@ -171,20 +171,32 @@ enum IdentityJSON {
                 })
             }
         }
-        let link: String
+        let target: String
         switch a.scope {
-        case .project(let pid): link = "\(base)/projects/\(pid)/users/\(a.userID)/roles/\(a.roleID)"
-        case .domain(let did): link = "\(base)/domains/\(did)/users/\(a.userID)/roles/\(a.roleID)"
-        case .system: link = "\(base)/system/users/\(a.userID)/roles/\(a.roleID)"
+        case .project(let pid): target = "\(base)/projects/\(pid)"
+        case .domain(let did): target = "\(base)/domains/\(did)"
+        case .system: target = "\(base)/system"
+        }
+        let actorPath: String
+        switch a.actor {
+        case .user(let u): actorPath = a.viaGroupID.map { "groups/\($0)" } ?? "users/\(u)"
+        case .group(let g): actorPath = "groups/\(g)"
         }
         w.object { e in
             e.field("role", object: { r in
                 r.field("id", a.roleID)
                 if names { r.field("name", report.roles[a.roleID]?.name) }
             })
-            e.field("user", object: { u in
-                named(&u, id: a.userID, name: report.users[a.userID]?.name, domain: report.users[a.userID]?.domainID)
-            })
+            switch a.actor {
+            case .user(let uid):
+                e.field("user", object: { u in
+                    named(&u, id: uid, name: report.users[uid]?.name, domain: report.users[uid]?.domainID)
+                })
+            case .group(let gid):
+                e.field("group", object: { g in
+                    named(&g, id: gid, name: report.groups[gid]?.name, domain: report.groups[gid]?.domainID)
+                })
+            }
             e.field("scope", object: { s in
                 switch a.scope {
                 case .project(let pid):
@@ -197,7 +209,10 @@ enum IdentityJSON {
                     s.field("system", object: { $0.field("all", true) })
                 }
             })
-            e.field("links", object: { $0.field("assignment", link) })
+            e.field("links", object: { l in
+                l.field("assignment", "\(target)/\(actorPath)/roles/\(a.roleID)")
+                if case .user(let u) = a.actor, let g = a.viaGroupID { l.field("membership", "\(base)/groups/\(g)/users/\(u)") }
+            })
         }
     }
 

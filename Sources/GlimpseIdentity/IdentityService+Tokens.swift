@@ -28,6 +28,19 @@ extension IdentityService {
         Set(try await store.targetAssignments(userID: user, target: target, roleID: nil).map(\.roleID))
     }
 
+    /// The roles the user holds on the project directly or through its groups (what a token carries).
+    func heldRoleIDs(user: String, project: String) async throws -> Set<String> {
+        try await directRoleIDs(user: user, project: project)
+            .union(groupRoleIDs(user: user, target: .project(project)))
+    }
+
+    /// The roles the user holds on the domain or the system directly or (domains only) through its groups.
+    func heldRoleIDs(user: String, target: IdentityTargetAssignment.Target) async throws -> Set<String> {
+        let direct = try await directRoleIDs(user: user, target: target)
+        guard case .domain(let did) = target else { return direct }
+        return direct.union(try await groupRoleIDs(user: user, target: .domain(did)))
+    }
+
     // MARK: authentication
 
     public enum Scope: Sendable {
@@ -105,7 +118,7 @@ extension IdentityService {
             project = nil
         case .defaultProject:
             if let d = user.defaultProjectID, let p = try await store.project(id: d), p.enabled,
-                try await !directRoleIDs(user: user.id, project: p.id).isEmpty
+                try await !heldRoleIDs(user: user.id, project: p.id).isEmpty
             {
                 project = p
             }
@@ -119,7 +132,7 @@ extension IdentityService {
             else { throw Self.unauthorized("Could not find project: \(name).") }
             project = p
         case .system:
-            guard try await !directRoleIDs(user: user.id, target: .system).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, target: .system).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to the system.")
             }
             system = true
@@ -131,7 +144,7 @@ extension IdentityService {
         }
         if let p = project {
             guard p.enabled else { throw Self.unauthorized("Project \(p.id) is disabled.") }
-            guard try await !directRoleIDs(user: user.id, project: p.id).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, project: p.id).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to project \(p.id).")
             }
         }
@@ -139,7 +152,7 @@ extension IdentityService {
             guard let d = try await store.domain(id: domainID), d.enabled else {
                 throw Self.unauthorized("Could not find domain: \(domainID).")
             }
-            guard try await !directRoleIDs(user: user.id, target: .domain(domainID)).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, target: .domain(domainID)).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to domain \(domainID).")
             }
         }
@@ -193,14 +206,14 @@ extension IdentityService {
             guard let project = try await store.project(id: pid), project.enabled,
                 let projectDomain = try await store.domain(id: project.domainID)
             else { return nil }
-            direct = try await directRoleIDs(user: user.id, project: pid)
+            direct = try await heldRoleIDs(user: user.id, project: pid)
             context.project = project
             context.projectDomain = projectDomain
         } else if record.system {
-            direct = try await directRoleIDs(user: user.id, target: .system)
+            direct = try await heldRoleIDs(user: user.id, target: .system)
         } else if let did = record.domainID {
             guard let domain = try await store.domain(id: did), domain.enabled else { return nil }
-            direct = try await directRoleIDs(user: user.id, target: .domain(did))
+            direct = try await heldRoleIDs(user: user.id, target: .domain(did))
             context.domain = domain
         } else {
             return record.applicationCredentialID == nil ? context : nil

@@ -54,7 +54,7 @@ struct RolesController: Sendable {
             domainID: IdentityResponse.query(request, "scope.domain.id"),
             system: IdentityResponse.query(request, "scope.system") == "all",
             roleID: IdentityResponse.query(request, "role.id"), effective: q.has("effective"),
-            includeNames: q.has("include_names"))
+            includeNames: q.has("include_names"), groupID: IdentityResponse.query(request, "group.id"))
         let report = try await service.roleAssignments(query, by: try context.requireAuth())
         return IdentityResponse.json { w in
             w.object { o in

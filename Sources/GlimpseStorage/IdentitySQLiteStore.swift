@@ -73,6 +73,7 @@ public final class IdentitySQLiteStore: IdentityStore {
                     """)
         }
         registerScopeMigrations(&m)
+        registerGroupMigrations(&m)
         return m
     }
 

@@ -180,6 +180,25 @@ public protocol IdentityStore: Sendable {
     func grant(_ assignment: IdentityTargetAssignment) async throws -> Bool
     func revoke(_ assignment: IdentityTargetAssignment) async throws -> Bool
 
+    // groups; deleting a group drops its memberships and grants
+    func groups() async throws -> [IdentityGroup]
+    func group(id: String) async throws -> IdentityGroup?
+    func insertGroup(_ group: IdentityGroup) async throws
+    func updateGroup(_ group: IdentityGroup) async throws
+    func deleteGroup(id: String) async throws -> Bool
+    /// Returns false when the user already was a member.
+    func addMember(groupID: String, userID: String) async throws -> Bool
+    func removeMember(groupID: String, userID: String) async throws -> Bool
+    func memberIDs(groupID: String) async throws -> [String]
+    func groupIDs(userID: String) async throws -> [String]
+
+    // role grants to groups; nil filters match everything
+    func groupAssignments(
+        groupID: String?, target: IdentityGroupAssignment.Target?, roleID: String?
+    ) async throws -> [IdentityGroupAssignment]
+    func grant(_ assignment: IdentityGroupAssignment) async throws -> Bool
+    func revoke(_ assignment: IdentityGroupAssignment) async throws -> Bool
+
     // application credentials
     func applicationCredentials(userID: String) async throws -> [IdentityApplicationCredential]
     func applicationCredential(id: String) async throws -> IdentityApplicationCredential?
