@@ -30,8 +30,6 @@ struct GrantsController: Sendable {
         v3.get("\(prefix)/users/:user/roles/:role", use: check)
         v3.head("\(prefix)/users/:user/roles/:role", use: check)
         v3.delete("\(prefix)/users/:user/roles/:role", use: revoke)
-        // Keystone grants to groups on projects and domains only.
-        guard target != .system else { return }
         v3.get("\(prefix)/groups/:group/roles", use: listGroup)
         v3.put("\(prefix)/groups/:group/roles/:role", use: grantGroup)
         v3.get("\(prefix)/groups/:group/roles/:role", use: checkGroup)

@@ -36,6 +36,7 @@ public struct IdentityController: Sendable {
         users.addRoutes(to: authenticated)
         RolesController(service: service, base: base).addRoutes(to: authenticated)
         GroupsController(service: service, base: base).addRoutes(to: authenticated)
+        RoleInferencesController(service: service, base: base).addRoutes(to: authenticated)
         for target in [GrantsController.Target.project, .domain, .system] {
             GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
         }

@@ -149,8 +149,7 @@ enum IdentityJSON {
         w.object { o in
             o.field("id", r.id)
             o.field("name", r.name)
-            o.key("domain_id")
-            o.null()
+            o.field("domain_id", r.domainID)
             o.field("description", r.description)
             o.field("options", object: { _ in })
             o.links(self: "\(base)/roles/\(r.id)")

@@ -139,21 +139,26 @@ extension IdentityService {
         return ids
     }
 
-    static func groupTarget(_ scope: RoleAssignment.Scope) throws -> IdentityGroupAssignment.Target {
+    static func groupTarget(_ scope: RoleAssignment.Scope) -> IdentityGroupAssignment.Target {
         switch scope {
-        case .project(let id): return .project(id)
-        case .domain(let id): return .domain(id)
-        case .system: throw GlimpseError.notFound("Role grants to groups on the system are not supported.")
+        case .project(let id): .project(id)
+        case .domain(let id): .domain(id)
+        case .system: .system
         }
     }
 
-    /// The target and the group must exist; admins grant anywhere, domain admins within their domain.
+    /// The target and the group must exist; admins grant anywhere, domain admins within their domain, system
+    /// readers read system grants.
     func authorizeGroupGrant(
         _ scope: RoleAssignment.Scope, groupID: String, by auth: AuthContext, reading: Bool, _ action: String
     ) async throws -> IdentityGroupAssignment.Target {
-        let target = try Self.groupTarget(scope)
+        let target = Self.groupTarget(scope)
         let domainID: String
         switch target {
+        case .system:
+            _ = try await requireGroup(groupID)
+            try IdentityPolicy.require(reading ? IdentityPolicy.isReader(auth) : IdentityPolicy.isAdmin(auth), action)
+            return target
         case .project(let pid):
             guard let p = try await store.project(id: pid) else { throw Self.notFound("project", pid) }
             domainID = p.domainID

@@ -106,9 +106,14 @@ extension IdentityService {
         changed()
     }
 
-    /// The projects on which `userID` has a role.
+    /// The projects on which `userID` has a role, directly or through a group.
     func projects(ofUser userID: String) async throws -> [IdentityProject] {
-        let ids = Set(try await store.assignments(userID: userID, projectID: nil, roleID: nil).map(\.projectID))
+        var ids = Set(try await store.assignments(userID: userID, projectID: nil, roleID: nil).map(\.projectID))
+        for g in try await store.groupIDs(userID: userID) {
+            for a in try await store.groupAssignments(groupID: g, target: nil, roleID: nil) {
+                if case .project(let pid) = a.target { ids.insert(pid) }
+            }
+        }
         return try await store.projects().filter { ids.contains($0.id) }
     }
 
@@ -125,12 +130,17 @@ extension IdentityService {
         for a in try await store.targetAssignments(userID: auth.user.id, target: nil, roleID: nil) {
             if case .domain(let id) = a.target { ids.insert(id) }
         }
+        for g in try await store.groupIDs(userID: auth.user.id) {
+            for a in try await store.groupAssignments(groupID: g, target: nil, roleID: nil) {
+                if case .domain(let id) = a.target { ids.insert(id) }
+            }
+        }
         return try await store.domains().filter { ids.contains($0.id) && $0.enabled }
     }
 
     /// `GET /v3/auth/system`: whether the caller has a role on the system.
     public func canScopeToSystem(_ auth: AuthContext) async throws -> Bool {
-        try await !directRoleIDs(user: auth.user.id, target: .system).isEmpty
+        try await !heldRoleIDs(user: auth.user.id, target: .system).isEmpty
     }
 
     /// `GET /v3/auth/projects`: the enabled projects the caller can scope to.

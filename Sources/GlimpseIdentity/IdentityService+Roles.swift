@@ -4,10 +4,11 @@ import GlimpseStorage
 // Roles and role assignments: the catalogue of roles, grants on projects, domains and the system, and the
 // `role_assignments` report.
 extension IdentityService {
-    public func roles(by auth: AuthContext, name: String?) async throws -> [IdentityRole] {
+    /// Without a `domain_id` filter Keystone lists the global roles only; with one, that domain's roles.
+    public func roles(by auth: AuthContext, name: String?, domainID: String? = nil) async throws -> [IdentityRole] {
         // Domain readers list roles too: they need them to grant roles in their domain.
         try IdentityPolicy.require(IdentityPolicy.readsRoles(auth), "list_roles")
-        let roles = try await store.roles()
+        let roles = try await store.roles().filter { $0.domainID == domainID }
         guard let name else { return roles }
         return roles.filter { $0.name == name }
     }
@@ -23,12 +24,38 @@ extension IdentityService {
         guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 255 else {
             throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property.")
         }
-        let r = IdentityRole(id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "")
+        let domainID = IdentityInput.string(body, "domain_id")
+        if let domainID, try await store.domain(id: domainID) == nil { throw Self.notFound("domain", domainID) }
+        let r = IdentityRole(
+            id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "", domainID: domainID)
         do {
             try await store.insertRole(r)
         } catch let e as GlimpseError where e.kind == .conflict {
             throw GlimpseError.conflict("Conflict occurred attempting to store role - Duplicate entry found with name \(name).")
         }
+        return r
+    }
+
+    /// `PATCH /v3/roles/{id}`: name and description; a role keeps its domain.
+    public func updateRole(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityRole {
+        try IdentityPolicy.requireAdmin(auth, "update_role")
+        guard var r = try await store.roles().first(where: { $0.id == id }) else { throw Self.notFound("role", id) }
+        if body["domain_id"] != nil, IdentityInput.string(body, "domain_id") != r.domainID {
+            throw GlimpseError.badRequest("Cannot change the domain_id of a role.")
+        }
+        if body["name"] != nil {
+            guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 255 else {
+                throw GlimpseError.badRequest("Invalid input for field 'name': a string of 1 to 255 characters.")
+            }
+            r.name = name
+        }
+        if let d = IdentityInput.string(body, "description") { r.description = d }
+        do {
+            try await store.updateRole(r)
+        } catch let e as GlimpseError where e.kind == .conflict {
+            throw GlimpseError.conflict("Conflict occurred attempting to store role - Duplicate entry found with name \(r.name).")
+        }
+        changed()
         return r
     }
 
@@ -201,9 +228,7 @@ extension IdentityService {
         } else {
             groupIDs = nil
         }
-        if !q.system {
-            list += try await groupAssignments(q, groupIDs: groupIDs, roleFilter: roleFilter)
-        }
+        list += try await groupAssignments(q, groupIDs: groupIDs, roleFilter: roleFilter)
         if q.effective {
             var expanded: [RoleAssignment] = []
             var seen = Set<RoleAssignment>()
@@ -257,6 +282,7 @@ extension IdentityService {
         var targets: [IdentityGroupAssignment.Target?] = []
         if let p = q.projectID { targets.append(.project(p)) }
         if let d = q.domainID { targets.append(.domain(d)) }
+        if q.system { targets.append(.system) }
         if q.anyScope { targets.append(nil) }
         let groups: [String?] = groupIDs.map { $0.map { Optional($0) } } ?? [nil]
         var list: [RoleAssignment] = []
@@ -266,6 +292,7 @@ extension IdentityService {
                     switch a.target {
                     case .project(let pid): list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .project(pid)))
                     case .domain(let did): list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .domain(did)))
+                    case .system: list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .system))
                     }
                 }
             }

@@ -17,7 +17,8 @@ extension IdentityService {
                 frontier.append(rule.impliedRoleID)
             }
         }
-        return all.filter { ids.contains($0.id) }.sorted { $0.name < $1.name }
+        // Domain-specific roles only stand for the roles they imply; they never reach tokens themselves.
+        return all.filter { ids.contains($0.id) && $0.domainID == nil }.sorted { $0.name < $1.name }
     }
 
     func directRoleIDs(user: String, project: String) async throws -> Set<String> {
@@ -34,11 +35,13 @@ extension IdentityService {
             .union(groupRoleIDs(user: user, target: .project(project)))
     }
 
-    /// The roles the user holds on the domain or the system directly or (domains only) through its groups.
+    /// The roles the user holds on the domain or the system directly or through its groups.
     func heldRoleIDs(user: String, target: IdentityTargetAssignment.Target) async throws -> Set<String> {
         let direct = try await directRoleIDs(user: user, target: target)
-        guard case .domain(let did) = target else { return direct }
-        return direct.union(try await groupRoleIDs(user: user, target: .domain(did)))
+        switch target {
+        case .domain(let did): return direct.union(try await groupRoleIDs(user: user, target: .domain(did)))
+        case .system: return direct.union(try await groupRoleIDs(user: user, target: .system))
+        }
     }
 
     // MARK: authentication

@@ -1,8 +1,10 @@
-/// A role granted to a group on a project or a domain; every member of the group holds it there.
+/// A role granted to a group on a project, a domain or the system; every member of the group holds it there.
 public struct IdentityGroupAssignment: Sendable, Hashable {
     public enum Target: Sendable, Hashable {
         case project(String)
         case domain(String)
+        /// `"system": {"all": true}`
+        case system
     }
 
     public var groupID: String

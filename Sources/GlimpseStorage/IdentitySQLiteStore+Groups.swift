@@ -108,6 +108,7 @@ extension IdentitySQLiteStore {
         switch target {
         case .project(let id): ("project", id)
         case .domain(let id): ("domain", id)
+        case .system: ("system", "all")
         }
     }
 
@@ -133,6 +134,7 @@ extension IdentitySQLiteStore {
                 switch type {
                 case "project": target = .project(id)
                 case "domain": target = .domain(id)
+                case "system": target = .system
                 default: return nil
                 }
                 return IdentityGroupAssignment(groupID: r["group_id"], target: target, roleID: r["role_id"])

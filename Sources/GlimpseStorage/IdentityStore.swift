@@ -64,11 +64,15 @@ public struct IdentityRole: Sendable, Hashable {
     public var id: String
     public var name: String
     public var description: String
+    /// A domain-specific role (Keystone's `domain_id`): it only names a set of implied roles, and never appears in
+    /// tokens itself. Nil: a global role.
+    public var domainID: String?
 
-    public init(id: String, name: String, description: String = "") {
+    public init(id: String, name: String, description: String = "", domainID: String? = nil) {
         self.id = id
         self.name = name
         self.description = description
+        self.domainID = domainID
     }
 }
 
@@ -166,6 +170,8 @@ public protocol IdentityStore: Sendable {
     func deleteRole(id: String) async throws -> Bool
     func impliedRoles() async throws -> [IdentityImpliedRole]
     func insertImpliedRole(_ rule: IdentityImpliedRole) async throws
+    func updateRole(_ role: IdentityRole) async throws
+    func deleteImpliedRole(_ rule: IdentityImpliedRole) async throws -> Bool
 
     // role assignments on projects; nil filters match everything
     func assignments(userID: String?, projectID: String?, roleID: String?) async throws -> [IdentityRoleAssignment]
