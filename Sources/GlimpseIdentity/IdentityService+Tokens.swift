@@ -207,7 +207,7 @@ extension IdentityService {
         var direct: Set<String> = []
         if let pid = record.projectID {
             guard let project = try await store.project(id: pid), project.enabled,
-                let projectDomain = try await store.domain(id: project.domainID)
+                let projectDomain = try await store.domain(id: project.domainID), projectDomain.enabled
             else { return nil }
             direct = try await heldRoleIDs(user: user.id, project: pid)
             context.project = project

@@ -148,6 +148,9 @@ public protocol IdentityStore: Sendable {
     func domains() async throws -> [IdentityDomain]
     func domain(id: String) async throws -> IdentityDomain?
     func insertDomain(_ domain: IdentityDomain) async throws
+    func updateDomain(_ domain: IdentityDomain) async throws
+    /// Deletes the domain with its projects, users, groups, domain-specific roles and grants on it.
+    func deleteDomain(id: String) async throws -> Bool
 
     // projects
     func projects() async throws -> [IdentityProject]
