@@ -37,6 +37,7 @@ public struct IdentityController: Sendable {
         RolesController(service: service, base: base).addRoutes(to: authenticated)
         GroupsController(service: service, base: base).addRoutes(to: authenticated)
         RoleInferencesController(service: service, base: base).addRoutes(to: authenticated)
+        CredentialsController(service: service, base: base).addRoutes(to: authenticated)
         for target in [GrantsController.Target.project, .domain, .system] {
             GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
         }

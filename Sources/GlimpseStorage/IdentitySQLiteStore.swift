@@ -75,6 +75,7 @@ public final class IdentitySQLiteStore: IdentityStore {
         registerScopeMigrations(&m)
         registerGroupMigrations(&m)
         registerDomainRoleMigrations(&m)
+        registerCredentialMigrations(&m)
         return m
     }
 

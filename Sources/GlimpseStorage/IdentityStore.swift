@@ -208,6 +208,13 @@ public protocol IdentityStore: Sendable {
     func grant(_ assignment: IdentityGroupAssignment) async throws -> Bool
     func revoke(_ assignment: IdentityGroupAssignment) async throws -> Bool
 
+    // credentials (`/v3/credentials`)
+    func credentials() async throws -> [IdentityCredential]
+    func credential(id: String) async throws -> IdentityCredential?
+    func insertCredential(_ credential: IdentityCredential) async throws
+    func updateCredential(_ credential: IdentityCredential) async throws
+    func deleteCredential(id: String) async throws -> Bool
+
     // application credentials
     func applicationCredentials(userID: String) async throws -> [IdentityApplicationCredential]
     func applicationCredential(id: String) async throws -> IdentityApplicationCredential?
