@@ -6,7 +6,6 @@ import Hummingbird
 /// authenticated), and one route group per resource, all behind Keystone's error shape.
 public struct IdentityController: Sendable {
     let service: IdentityService
-    let catalog: ServiceCatalog
     /// `<public>/identity`
     let root: String
 
@@ -15,7 +14,6 @@ public struct IdentityController: Sendable {
 
     public init(service: IdentityService) {
         self.service = service
-        self.catalog = ServiceCatalog(publicURL: service.options.publicURL, region: service.options.region)
         self.root = service.options.publicURL + "/identity"
     }
 
@@ -26,7 +24,7 @@ public struct IdentityController: Sendable {
         let open = v3.group(context: IdentityRequestContext.self)
         let authenticated = v3.group(context: IdentityRequestContext.self)
             .add(middleware: IdentityAuthMiddleware(service: service))
-        let tokens = TokensController(service: service, catalog: catalog, base: base)
+        let tokens = TokensController(service: service, base: base)
         tokens.addOpenRoutes(to: open)
         tokens.addRoutes(to: authenticated)
         DomainsController(service: service, base: base).addRoutes(to: authenticated)
@@ -42,6 +40,6 @@ public struct IdentityController: Sendable {
             GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
         }
         ApplicationCredentialsController(service: service, base: base).addRoutes(to: authenticated)
-        CatalogController(service: service, catalog: catalog, base: base).addRoutes(to: authenticated)
+        CatalogController(service: service, base: base).addRoutes(to: authenticated)
     }
 }

@@ -4,37 +4,57 @@ import GlimpseCore
 import GlimpseHTTP
 import GlimpseStorage
 
-/// The service catalog Glimpse advertises: identity, image and compute on the one listener, in one region.
+/// The service catalog of tokens and `/v3/auth/catalog`: the enabled services with their enabled endpoints, as
+/// stored. `configured` is what bootstrap seeds: identity, image and compute on the one listener, in one region.
 public struct ServiceCatalog: Sendable {
+    public struct Endpoint: Sendable {
+        public var id: String
+        public var interface: String
+        public var region: String?
+        public var url: String
+    }
+
     public struct Service: Sendable {
         public var id: String
         public var type: String
         public var name: String
-        public var url: String
+        public var endpoints: [Endpoint]
     }
 
     public let services: [Service]
-    public let region: String
     public static let interfaces = ["public", "internal", "admin"]
 
-    public init(publicURL: String, region: String = "RegionOne") {
-        self.region = region
-        func svc(_ type: String, _ name: String, _ url: String) -> Service {
-            Service(id: Self.stableID("service-\(type)"), type: type, name: name, url: url)
+    public init(services: [Service]) {
+        self.services = services
+    }
+
+    /// The catalog built from the stored records.
+    public init(services: [IdentityCatalogService], endpoints: [IdentityEndpoint]) {
+        self.services = services.filter(\.enabled).map { s in
+            Service(
+                id: s.id, type: s.type, name: s.name,
+                endpoints: endpoints.filter { $0.serviceID == s.id && $0.enabled }.map {
+                    Endpoint(id: $0.id, interface: $0.interface, region: $0.regionID, url: $0.url)
+                })
         }
-        services = [
+    }
+
+    /// Glimpse's own services, with ids stable across restarts.
+    public static func configured(publicURL: String, region: String = "RegionOne") -> ServiceCatalog {
+        func svc(_ type: String, _ name: String, _ url: String) -> Service {
+            Service(
+                id: stableID("service-\(type)"), type: type, name: name,
+                endpoints: interfaces.map { Endpoint(id: stableID("endpoint-\(type)-\($0)"), interface: $0, region: region, url: url) })
+        }
+        return ServiceCatalog(services: [
             svc("identity", "keystone", publicURL + "/identity"),
             svc("image", "glance", publicURL),
             svc("compute", "nova", publicURL + "/compute/v2.1"),
-        ]
+        ])
     }
 
     public static func stableID(_ seed: String) -> String {
         SHA256.hash(data: Array("glimpse-\(seed)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
-    }
-
-    public static func endpointID(_ service: Service, _ interface: String) -> String {
-        stableID("endpoint-\(service.type)-\(interface)")
     }
 }
 
@@ -250,13 +270,13 @@ enum IdentityJSON {
             for s in c.services {
                 a.object { o in
                     o.field("endpoints", array: { e in
-                        for i in ServiceCatalog.interfaces {
-                            e.object { ep in
-                                ep.field("id", ServiceCatalog.endpointID(s, i))
-                                ep.field("interface", i)
-                                ep.field("region_id", c.region)
-                                ep.field("url", s.url)
-                                ep.field("region", c.region)
+                        for ep in s.endpoints {
+                            e.object { j in
+                                j.field("id", ep.id)
+                                j.field("interface", ep.interface)
+                                j.field("region_id", ep.region)
+                                j.field("url", ep.url)
+                                j.field("region", ep.region)
                             }
                         }
                     })

@@ -76,6 +76,7 @@ public final class IdentitySQLiteStore: IdentityStore {
         registerGroupMigrations(&m)
         registerDomainRoleMigrations(&m)
         registerCredentialMigrations(&m)
+        registerCatalogMigrations(&m)
         return m
     }
 

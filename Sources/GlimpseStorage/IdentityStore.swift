@@ -215,6 +215,20 @@ public protocol IdentityStore: Sendable {
     func updateCredential(_ credential: IdentityCredential) async throws
     func deleteCredential(id: String) async throws -> Bool
 
+    // the service catalog; deleting a service deletes its endpoints
+    func regions() async throws -> [IdentityRegion]
+    func insertRegion(_ region: IdentityRegion) async throws
+    func updateRegion(_ region: IdentityRegion) async throws
+    func deleteRegion(id: String) async throws -> Bool
+    func catalogServices() async throws -> [IdentityCatalogService]
+    func insertCatalogService(_ service: IdentityCatalogService) async throws
+    func updateCatalogService(_ service: IdentityCatalogService) async throws
+    func deleteCatalogService(id: String) async throws -> Bool
+    func endpoints() async throws -> [IdentityEndpoint]
+    func insertEndpoint(_ endpoint: IdentityEndpoint) async throws
+    func updateEndpoint(_ endpoint: IdentityEndpoint) async throws
+    func deleteEndpoint(id: String) async throws -> Bool
+
     // application credentials
     func applicationCredentials(userID: String) async throws -> [IdentityApplicationCredential]
     func applicationCredential(id: String) async throws -> IdentityApplicationCredential?
