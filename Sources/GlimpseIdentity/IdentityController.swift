@@ -36,6 +36,7 @@ public struct IdentityController: Sendable {
         GroupsController(service: service, base: base).addRoutes(to: authenticated)
         RoleInferencesController(service: service, base: base).addRoutes(to: authenticated)
         CredentialsController(service: service, base: base).addRoutes(to: authenticated)
+        EC2CredentialsController(service: service, base: base).addRoutes(to: authenticated)
         for target in [GrantsController.Target.project, .domain, .system] {
             GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
         }
