@@ -64,6 +64,15 @@ func keystoneTime(_ t: Timestamp) -> String {
     return String(s.dropLast()) + ".000000Z"
 }
 
+/// Keystone's timestamps with their microseconds (`2026-11-23T09:10:49.714010Z`): application credentials keep
+/// the `expires_at` they were given to the microsecond, unlike tokens, whose times Keystone truncates to seconds.
+func keystoneTimeMicros(_ t: Timestamp) -> String {
+    let micros = t.microseconds - (t.microseconds / 1_000_000) * 1_000_000
+    let positive = micros < 0 ? micros + 1_000_000 : micros
+    let digits = String(positive)
+    return String(t.iso8601.dropLast()) + "." + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "Z"
+}
+
 extension JSONWriter {
     /// Any JSON value (doubles that are not whole numbers are written as strings: JSONWriter writes integers only).
     mutating func identityValue(_ v: JSONValue) {
@@ -257,7 +266,7 @@ enum IdentityJSON {
                 }
             })
             // Keystone writes this expiry without a zone designator.
-            o.field("expires_at", c.expiresAt.map { String(keystoneTime($0).dropLast()) })
+            o.field("expires_at", c.expiresAt.map { String(keystoneTimeMicros($0).dropLast()) })
             o.field("unrestricted", c.unrestricted)
             o.field("access_rules", array: { _ in })
             if let secret { o.field("secret", secret) }
