@@ -3,7 +3,7 @@ import GlimpseStorage
 import HTTPTypes
 import Hummingbird
 
-/// `/v3/domains`: list, show and create.
+/// `/v3/domains`: list, show, create, update and delete.
 struct DomainsController: Sendable {
     let service: IdentityService
     let base: String
@@ -12,6 +12,8 @@ struct DomainsController: Sendable {
         v3.get("domains", use: list)
         v3.post("domains", use: create)
         v3.get("domains/:id", use: show)
+        v3.patch("domains/:id", use: update)
+        v3.delete("domains/:id", use: delete)
     }
 
     func one(_ d: IdentityDomain, status: HTTPResponse.Status = .ok) -> Response {
@@ -34,5 +36,15 @@ struct DomainsController: Sendable {
     @Sendable func create(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let body = try IdentityInput.object(try await request.decodeJSONObject(context: context.glimpse), "domain")
         return one(try await service.createDomain(body, by: try context.requireAuth()), status: .created)
+    }
+
+    @Sendable func update(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let body = try IdentityInput.object(try await request.decodeJSONObject(context: context.glimpse), "domain")
+        return one(try await service.updateDomain(id: try context.parameter("id"), body, by: try context.requireAuth()))
+    }
+
+    @Sendable func delete(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        try await service.deleteDomain(id: try context.parameter("id"), by: try context.requireAuth())
+        return Response(status: .noContent)
     }
 }

@@ -30,6 +30,11 @@ struct GrantsController: Sendable {
         v3.get("\(prefix)/users/:user/roles/:role", use: check)
         v3.head("\(prefix)/users/:user/roles/:role", use: check)
         v3.delete("\(prefix)/users/:user/roles/:role", use: revoke)
+        v3.get("\(prefix)/groups/:group/roles", use: listGroup)
+        v3.put("\(prefix)/groups/:group/roles/:role", use: grantGroup)
+        v3.get("\(prefix)/groups/:group/roles/:role", use: checkGroup)
+        v3.head("\(prefix)/groups/:group/roles/:role", use: checkGroup)
+        v3.delete("\(prefix)/groups/:group/roles/:role", use: revokeGroup)
     }
 
     func scope(_ context: IdentityRequestContext) throws -> RoleAssignment.Scope {
@@ -75,6 +80,38 @@ struct GrantsController: Sendable {
         let user = try context.parameter("user")
         let roles = try await service.grants(scope, userID: user, by: try context.requireAuth())
         return IdentityResponse.list("roles", roles, url: base + Self.path(scope) + "/users/\(user)/roles") { r, w in
+            IdentityJSON.role(r, into: &w, base: base)
+        }
+    }
+
+    // MARK: groups
+
+    @Sendable func grantGroup(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        try await service.grant(
+            try scope(context), groupID: try context.parameter("group"), roleID: try context.parameter("role"),
+            by: try context.requireAuth())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func checkGroup(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        try await service.checkGrant(
+            try scope(context), groupID: try context.parameter("group"), roleID: try context.parameter("role"),
+            by: try context.requireAuth())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func revokeGroup(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        try await service.revokeGrant(
+            try scope(context), groupID: try context.parameter("group"), roleID: try context.parameter("role"),
+            by: try context.requireAuth())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func listGroup(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let scope = try scope(context)
+        let group = try context.parameter("group")
+        let roles = try await service.grants(scope, groupID: group, by: try context.requireAuth())
+        return IdentityResponse.list("roles", roles, url: base + Self.path(scope) + "/groups/\(group)/roles") { r, w in
             IdentityJSON.role(r, into: &w, base: base)
         }
     }

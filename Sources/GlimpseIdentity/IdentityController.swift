@@ -6,7 +6,6 @@ import Hummingbird
 /// authenticated), and one route group per resource, all behind Keystone's error shape.
 public struct IdentityController: Sendable {
     let service: IdentityService
-    let catalog: ServiceCatalog
     /// `<public>/identity`
     let root: String
 
@@ -15,7 +14,6 @@ public struct IdentityController: Sendable {
 
     public init(service: IdentityService) {
         self.service = service
-        self.catalog = ServiceCatalog(publicURL: service.options.publicURL, region: service.options.region)
         self.root = service.options.publicURL + "/identity"
     }
 
@@ -26,7 +24,7 @@ public struct IdentityController: Sendable {
         let open = v3.group(context: IdentityRequestContext.self)
         let authenticated = v3.group(context: IdentityRequestContext.self)
             .add(middleware: IdentityAuthMiddleware(service: service))
-        let tokens = TokensController(service: service, catalog: catalog, base: base)
+        let tokens = TokensController(service: service, base: base)
         tokens.addOpenRoutes(to: open)
         tokens.addRoutes(to: authenticated)
         DomainsController(service: service, base: base).addRoutes(to: authenticated)
@@ -35,10 +33,14 @@ public struct IdentityController: Sendable {
         users.addOpenRoutes(to: open)
         users.addRoutes(to: authenticated)
         RolesController(service: service, base: base).addRoutes(to: authenticated)
+        GroupsController(service: service, base: base).addRoutes(to: authenticated)
+        RoleInferencesController(service: service, base: base).addRoutes(to: authenticated)
+        CredentialsController(service: service, base: base).addRoutes(to: authenticated)
+        EC2CredentialsController(service: service, base: base).addRoutes(to: authenticated)
         for target in [GrantsController.Target.project, .domain, .system] {
             GrantsController(service: service, base: base, target: target).addRoutes(to: authenticated)
         }
         ApplicationCredentialsController(service: service, base: base).addRoutes(to: authenticated)
-        CatalogController(service: service, catalog: catalog, base: base).addRoutes(to: authenticated)
+        CatalogController(service: service, base: base).addRoutes(to: authenticated)
     }
 }

@@ -4,37 +4,57 @@ import GlimpseCore
 import GlimpseHTTP
 import GlimpseStorage
 
-/// The service catalog Glimpse advertises: identity, image and compute on the one listener, in one region.
+/// The service catalog of tokens and `/v3/auth/catalog`: the enabled services with their enabled endpoints, as
+/// stored. `configured` is what bootstrap seeds: identity, image and compute on the one listener, in one region.
 public struct ServiceCatalog: Sendable {
+    public struct Endpoint: Sendable {
+        public var id: String
+        public var interface: String
+        public var region: String?
+        public var url: String
+    }
+
     public struct Service: Sendable {
         public var id: String
         public var type: String
         public var name: String
-        public var url: String
+        public var endpoints: [Endpoint]
     }
 
     public let services: [Service]
-    public let region: String
     public static let interfaces = ["public", "internal", "admin"]
 
-    public init(publicURL: String, region: String = "RegionOne") {
-        self.region = region
-        func svc(_ type: String, _ name: String, _ url: String) -> Service {
-            Service(id: Self.stableID("service-\(type)"), type: type, name: name, url: url)
+    public init(services: [Service]) {
+        self.services = services
+    }
+
+    /// The catalog built from the stored records.
+    public init(services: [IdentityCatalogService], endpoints: [IdentityEndpoint]) {
+        self.services = services.filter(\.enabled).map { s in
+            Service(
+                id: s.id, type: s.type, name: s.name,
+                endpoints: endpoints.filter { $0.serviceID == s.id && $0.enabled }.map {
+                    Endpoint(id: $0.id, interface: $0.interface, region: $0.regionID, url: $0.url)
+                })
         }
-        services = [
+    }
+
+    /// Glimpse's own services, with ids stable across restarts.
+    public static func configured(publicURL: String, region: String = "RegionOne") -> ServiceCatalog {
+        func svc(_ type: String, _ name: String, _ url: String) -> Service {
+            Service(
+                id: stableID("service-\(type)"), type: type, name: name,
+                endpoints: interfaces.map { Endpoint(id: stableID("endpoint-\(type)-\($0)"), interface: $0, region: region, url: url) })
+        }
+        return ServiceCatalog(services: [
             svc("identity", "keystone", publicURL + "/identity"),
             svc("image", "glance", publicURL),
             svc("compute", "nova", publicURL + "/compute/v2.1"),
-        ]
+        ])
     }
 
     public static func stableID(_ seed: String) -> String {
         SHA256.hash(data: Array("glimpse-\(seed)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
-    }
-
-    public static func endpointID(_ service: Service, _ interface: String) -> String {
-        stableID("endpoint-\(service.type)-\(interface)")
     }
 }
 
@@ -42,6 +62,15 @@ public struct ServiceCatalog: Sendable {
 func keystoneTime(_ t: Timestamp) -> String {
     let s = t.iso8601
     return String(s.dropLast()) + ".000000Z"
+}
+
+/// Keystone's timestamps with their microseconds (`2026-11-23T09:10:49.714010Z`): application credentials keep
+/// the `expires_at` they were given to the microsecond, unlike tokens, whose times Keystone truncates to seconds.
+func keystoneTimeMicros(_ t: Timestamp) -> String {
+    let micros = t.microseconds - (t.microseconds / 1_000_000) * 1_000_000
+    let positive = micros < 0 ? micros + 1_000_000 : micros
+    let digits = String(positive)
+    return String(t.iso8601.dropLast()) + "." + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "Z"
 }
 
 extension JSONWriter {
@@ -149,8 +178,7 @@ enum IdentityJSON {
         w.object { o in
             o.field("id", r.id)
             o.field("name", r.name)
-            o.key("domain_id")
-            o.null()
+            o.field("domain_id", r.domainID)
             o.field("description", r.description)
             o.field("options", object: { _ in })
             o.links(self: "\(base)/roles/\(r.id)")
@@ -171,20 +199,32 @@ enum IdentityJSON {
                 })
             }
         }
-        let link: String
+        let target: String
         switch a.scope {
-        case .project(let pid): link = "\(base)/projects/\(pid)/users/\(a.userID)/roles/\(a.roleID)"
-        case .domain(let did): link = "\(base)/domains/\(did)/users/\(a.userID)/roles/\(a.roleID)"
-        case .system: link = "\(base)/system/users/\(a.userID)/roles/\(a.roleID)"
+        case .project(let pid): target = "\(base)/projects/\(pid)"
+        case .domain(let did): target = "\(base)/domains/\(did)"
+        case .system: target = "\(base)/system"
+        }
+        let actorPath: String
+        switch a.actor {
+        case .user(let u): actorPath = a.viaGroupID.map { "groups/\($0)" } ?? "users/\(u)"
+        case .group(let g): actorPath = "groups/\(g)"
         }
         w.object { e in
             e.field("role", object: { r in
                 r.field("id", a.roleID)
                 if names { r.field("name", report.roles[a.roleID]?.name) }
             })
-            e.field("user", object: { u in
-                named(&u, id: a.userID, name: report.users[a.userID]?.name, domain: report.users[a.userID]?.domainID)
-            })
+            switch a.actor {
+            case .user(let uid):
+                e.field("user", object: { u in
+                    named(&u, id: uid, name: report.users[uid]?.name, domain: report.users[uid]?.domainID)
+                })
+            case .group(let gid):
+                e.field("group", object: { g in
+                    named(&g, id: gid, name: report.groups[gid]?.name, domain: report.groups[gid]?.domainID)
+                })
+            }
             e.field("scope", object: { s in
                 switch a.scope {
                 case .project(let pid):
@@ -197,7 +237,10 @@ enum IdentityJSON {
                     s.field("system", object: { $0.field("all", true) })
                 }
             })
-            e.field("links", object: { $0.field("assignment", link) })
+            e.field("links", object: { l in
+                l.field("assignment", "\(target)/\(actorPath)/roles/\(a.roleID)")
+                if case .user(let u) = a.actor, let g = a.viaGroupID { l.field("membership", "\(base)/groups/\(g)/users/\(u)") }
+            })
         }
     }
 
@@ -223,7 +266,7 @@ enum IdentityJSON {
                 }
             })
             // Keystone writes this expiry without a zone designator.
-            o.field("expires_at", c.expiresAt.map { String(keystoneTime($0).dropLast()) })
+            o.field("expires_at", c.expiresAt.map { String(keystoneTimeMicros($0).dropLast()) })
             o.field("unrestricted", c.unrestricted)
             o.field("access_rules", array: { _ in })
             if let secret { o.field("secret", secret) }
@@ -236,13 +279,13 @@ enum IdentityJSON {
             for s in c.services {
                 a.object { o in
                     o.field("endpoints", array: { e in
-                        for i in ServiceCatalog.interfaces {
-                            e.object { ep in
-                                ep.field("id", ServiceCatalog.endpointID(s, i))
-                                ep.field("interface", i)
-                                ep.field("region_id", c.region)
-                                ep.field("url", s.url)
-                                ep.field("region", c.region)
+                        for ep in s.endpoints {
+                            e.object { j in
+                                j.field("id", ep.id)
+                                j.field("interface", ep.interface)
+                                j.field("region_id", ep.region)
+                                j.field("url", ep.url)
+                                j.field("region", ep.region)
                             }
                         }
                     })

@@ -38,6 +38,7 @@ extension IdentityService {
         _ = try await role("service")
         try await store.insertImpliedRole(IdentityImpliedRole(priorRoleID: admin.id, impliedRoleID: member.id))
         try await store.insertImpliedRole(IdentityImpliedRole(priorRoleID: member.id, impliedRoleID: reader.id))
+        try await seedCatalog()
 
         let project: IdentityProject
         if let p = try await store.projects().first(where: { $0.name == "admin" && $0.domainID == Self.defaultDomainID }) {

@@ -24,16 +24,62 @@ extension IdentityService {
         return d
     }
 
+    /// Keystone limits domain names to 64 characters.
+    static func domainName(_ body: [String: JSONValue]) throws -> String {
+        guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 64 else {
+            throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required string of 1 to 64 characters.")
+        }
+        return name
+    }
+
+    static func domainConflict(_ name: String) -> GlimpseError {
+        .conflict("Conflict occurred attempting to store domain - Duplicate entry found with name \(name).")
+    }
+
     public func createDomain(_ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityDomain {
         try IdentityPolicy.requireAdmin(auth, "create_domain")
-        guard let name = IdentityInput.string(body, "name"), !name.isEmpty else {
-            throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property.")
-        }
+        let name = try Self.domainName(body)
         let d = IdentityDomain(
             id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "",
             enabled: try IdentityInput.bool(body, "enabled") ?? true)
-        try await store.insertDomain(d)
+        do {
+            try await store.insertDomain(d)
+        } catch let e as GlimpseError where e.kind == .conflict {
+            throw Self.domainConflict(name)
+        }
         return d
+    }
+
+    /// `PATCH /v3/domains/{id}`. Disabling a domain ends the tokens of its users and on its projects at once
+    /// (validation checks the domain), as in Keystone.
+    public func updateDomain(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityDomain {
+        try IdentityPolicy.requireAdmin(auth, "update_domain")
+        guard var d = try await store.domain(id: id) else { throw Self.notFound("domain", id) }
+        if body["name"] != nil { d.name = try Self.domainName(body) }
+        if let desc = IdentityInput.string(body, "description") { d.description = desc }
+        if let e = try IdentityInput.bool(body, "enabled") {
+            // The bootstrap admin and the service users live in the default domain.
+            if !e, id == Self.defaultDomainID { throw GlimpseError.forbidden("The default domain cannot be disabled.") }
+            d.enabled = e
+        }
+        do {
+            try await store.updateDomain(d)
+        } catch let e as GlimpseError where e.kind == .conflict {
+            throw Self.domainConflict(d.name)
+        }
+        changed()
+        return d
+    }
+
+    /// `DELETE /v3/domains/{id}`: only a disabled domain (403 otherwise, as in Keystone); everything in it goes.
+    public func deleteDomain(id: String, by auth: AuthContext) async throws {
+        try IdentityPolicy.requireAdmin(auth, "delete_domain")
+        guard let d = try await store.domain(id: id) else { throw Self.notFound("domain", id) }
+        guard !d.enabled else {
+            throw GlimpseError.forbidden("Cannot delete a domain that is enabled, please disable it first.")
+        }
+        guard try await store.deleteDomain(id: id) else { throw Self.notFound("domain", id) }
+        changed()
     }
 
     // MARK: projects
@@ -106,9 +152,14 @@ extension IdentityService {
         changed()
     }
 
-    /// The projects on which `userID` has a role.
+    /// The projects on which `userID` has a role, directly or through a group.
     func projects(ofUser userID: String) async throws -> [IdentityProject] {
-        let ids = Set(try await store.assignments(userID: userID, projectID: nil, roleID: nil).map(\.projectID))
+        var ids = Set(try await store.assignments(userID: userID, projectID: nil, roleID: nil).map(\.projectID))
+        for g in try await store.groupIDs(userID: userID) {
+            for a in try await store.groupAssignments(groupID: g, target: nil, roleID: nil) {
+                if case .project(let pid) = a.target { ids.insert(pid) }
+            }
+        }
         return try await store.projects().filter { ids.contains($0.id) }
     }
 
@@ -125,12 +176,17 @@ extension IdentityService {
         for a in try await store.targetAssignments(userID: auth.user.id, target: nil, roleID: nil) {
             if case .domain(let id) = a.target { ids.insert(id) }
         }
+        for g in try await store.groupIDs(userID: auth.user.id) {
+            for a in try await store.groupAssignments(groupID: g, target: nil, roleID: nil) {
+                if case .domain(let id) = a.target { ids.insert(id) }
+            }
+        }
         return try await store.domains().filter { ids.contains($0.id) && $0.enabled }
     }
 
     /// `GET /v3/auth/system`: whether the caller has a role on the system.
     public func canScopeToSystem(_ auth: AuthContext) async throws -> Bool {
-        try await !directRoleIDs(user: auth.user.id, target: .system).isEmpty
+        try await !heldRoleIDs(user: auth.user.id, target: .system).isEmpty
     }
 
     /// `GET /v3/auth/projects`: the enabled projects the caller can scope to.

@@ -4,10 +4,11 @@ import GlimpseStorage
 // Roles and role assignments: the catalogue of roles, grants on projects, domains and the system, and the
 // `role_assignments` report.
 extension IdentityService {
-    public func roles(by auth: AuthContext, name: String?) async throws -> [IdentityRole] {
+    /// Without a `domain_id` filter Keystone lists the global roles only; with one, that domain's roles.
+    public func roles(by auth: AuthContext, name: String?, domainID: String? = nil) async throws -> [IdentityRole] {
         // Domain readers list roles too: they need them to grant roles in their domain.
         try IdentityPolicy.require(IdentityPolicy.readsRoles(auth), "list_roles")
-        let roles = try await store.roles()
+        let roles = try await store.roles().filter { $0.domainID == domainID }
         guard let name else { return roles }
         return roles.filter { $0.name == name }
     }
@@ -23,12 +24,38 @@ extension IdentityService {
         guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 255 else {
             throw GlimpseError.badRequest("Invalid input for field 'name': 'name' is a required property.")
         }
-        let r = IdentityRole(id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "")
+        let domainID = IdentityInput.string(body, "domain_id")
+        if let domainID, try await store.domain(id: domainID) == nil { throw Self.notFound("domain", domainID) }
+        let r = IdentityRole(
+            id: TokenCodec.newID(), name: name, description: IdentityInput.string(body, "description") ?? "", domainID: domainID)
         do {
             try await store.insertRole(r)
         } catch let e as GlimpseError where e.kind == .conflict {
             throw GlimpseError.conflict("Conflict occurred attempting to store role - Duplicate entry found with name \(name).")
         }
+        return r
+    }
+
+    /// `PATCH /v3/roles/{id}`: name and description; a role keeps its domain.
+    public func updateRole(id: String, _ body: [String: JSONValue], by auth: AuthContext) async throws -> IdentityRole {
+        try IdentityPolicy.requireAdmin(auth, "update_role")
+        guard var r = try await store.roles().first(where: { $0.id == id }) else { throw Self.notFound("role", id) }
+        if body["domain_id"] != nil, IdentityInput.string(body, "domain_id") != r.domainID {
+            throw GlimpseError.badRequest("Cannot change the domain_id of a role.")
+        }
+        if body["name"] != nil {
+            guard let name = IdentityInput.string(body, "name"), !name.isEmpty, name.count <= 255 else {
+                throw GlimpseError.badRequest("Invalid input for field 'name': a string of 1 to 255 characters.")
+            }
+            r.name = name
+        }
+        if let d = IdentityInput.string(body, "description") { r.description = d }
+        do {
+            try await store.updateRole(r)
+        } catch let e as GlimpseError where e.kind == .conflict {
+            throw GlimpseError.conflict("Conflict occurred attempting to store role - Duplicate entry found with name \(r.name).")
+        }
+        changed()
         return r
     }
 
@@ -144,6 +171,8 @@ extension IdentityService {
     /// The filters of `GET /v3/role_assignments`. Without a scope filter every kind of assignment is listed.
     public struct AssignmentQuery: Sendable {
         public var userID: String?
+        /// `group.id`
+        public var groupID: String?
         public var projectID: String?
         public var domainID: String?
         /// `scope.system=all`
@@ -155,9 +184,10 @@ extension IdentityService {
 
         public init(
             userID: String?, projectID: String?, domainID: String? = nil, system: Bool = false, roleID: String?,
-            effective: Bool, includeNames: Bool
+            effective: Bool, includeNames: Bool, groupID: String? = nil
         ) {
             self.userID = userID
+            self.groupID = groupID
             self.projectID = projectID
             self.domainID = domainID
             self.system = system
@@ -177,6 +207,7 @@ extension IdentityService {
         public var users: [String: IdentityUser]
         public var projects: [String: IdentityProject]
         public var domains: [String: IdentityDomain]
+        public var groups: [String: IdentityGroup] = [:]
     }
 
     /// Readers list everything; anyone may list their own assignments (`user.id` = themselves).
@@ -186,6 +217,46 @@ extension IdentityService {
                 || q.domainID.map { IdentityPolicy.isDomainReader(auth, of: $0) } ?? false,
             "list_role_assignments")
         let roleFilter = q.effective ? nil : q.roleID
+        // A group filter lists that group's grants only; a user filter lists the user's own grants and, effective,
+        // those it holds through its groups.
+        var list: [RoleAssignment] = q.groupID == nil ? try await userAssignments(q, roleFilter: roleFilter) : []
+        let groupIDs: [String]?
+        if let g = q.groupID {
+            groupIDs = [g]
+        } else if let u = q.userID {
+            groupIDs = q.effective ? try await store.groupIDs(userID: u) : []
+        } else {
+            groupIDs = nil
+        }
+        list += try await groupAssignments(q, groupIDs: groupIDs, roleFilter: roleFilter)
+        if q.effective {
+            var expanded: [RoleAssignment] = []
+            var seen = Set<RoleAssignment>()
+            for a in list {
+                for member in try await members(of: a, onlyUser: q.userID) {
+                    for r in try await effectiveRoles(of: [a.roleID]) {
+                        let e = RoleAssignment(userID: member.user, roleID: r.id, scope: a.scope, viaGroupID: member.group)
+                        if seen.insert(e).inserted { expanded.append(e) }
+                    }
+                }
+            }
+            list = expanded
+            if let roleID = q.roleID { list = list.filter { $0.roleID == roleID } }
+        }
+        var report = AssignmentReport(
+            assignments: list, roles: Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0) }),
+            users: [:], projects: [:], domains: [:])
+        if q.includeNames {
+            for u in try await store.users() { report.users[u.id] = u }
+            for p in try await store.projects() { report.projects[p.id] = p }
+            for d in try await store.domains() { report.domains[d.id] = d }
+            for g in try await store.groups() { report.groups[g.id] = g }
+        }
+        return report
+    }
+
+    /// The users' own grants that match the query's scope filters.
+    func userAssignments(_ q: AssignmentQuery, roleFilter: String?) async throws -> [RoleAssignment] {
         var list: [RoleAssignment] = []
         if q.anyScope || q.projectID != nil {
             list += try await store.assignments(userID: q.userID, projectID: q.projectID, roleID: roleFilter).map {
@@ -203,26 +274,39 @@ extension IdentityService {
                 RoleAssignment(userID: $0.userID, roleID: $0.roleID, scope: .system)
             }
         }
-        if q.effective {
-            var expanded: [RoleAssignment] = []
-            var seen = Set<RoleAssignment>()
-            for a in list {
-                for r in try await effectiveRoles(of: [a.roleID]) {
-                    let e = RoleAssignment(userID: a.userID, roleID: r.id, scope: a.scope)
-                    if seen.insert(e).inserted { expanded.append(e) }
+        return list
+    }
+
+    /// The grants to groups (all of them when `groupIDs` is nil) that match the query's scope filters.
+    func groupAssignments(_ q: AssignmentQuery, groupIDs: [String]?, roleFilter: String?) async throws -> [RoleAssignment] {
+        var targets: [IdentityGroupAssignment.Target?] = []
+        if let p = q.projectID { targets.append(.project(p)) }
+        if let d = q.domainID { targets.append(.domain(d)) }
+        if q.system { targets.append(.system) }
+        if q.anyScope { targets.append(nil) }
+        let groups: [String?] = groupIDs.map { $0.map { Optional($0) } } ?? [nil]
+        var list: [RoleAssignment] = []
+        for g in groups {
+            for t in targets {
+                for a in try await store.groupAssignments(groupID: g, target: t, roleID: roleFilter) {
+                    switch a.target {
+                    case .project(let pid): list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .project(pid)))
+                    case .domain(let did): list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .domain(did)))
+                    case .system: list.append(RoleAssignment(groupID: a.groupID, roleID: a.roleID, scope: .system))
+                    }
                 }
             }
-            list = expanded
-            if let roleID = q.roleID { list = list.filter { $0.roleID == roleID } }
         }
-        var report = AssignmentReport(
-            assignments: list, roles: Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0) }),
-            users: [:], projects: [:], domains: [:])
-        if q.includeNames {
-            for u in try await store.users() { report.users[u.id] = u }
-            for p in try await store.projects() { report.projects[p.id] = p }
-            for d in try await store.domains() { report.domains[d.id] = d }
+        return list
+    }
+
+    /// Who holds an assignment in an effective listing: its user, or each member of its group (the one user when
+    /// the listing is filtered by user).
+    func members(of a: RoleAssignment, onlyUser: String?) async throws -> [(user: String, group: String?)] {
+        switch a.actor {
+        case .user(let u): return [(u, nil)]
+        case .group(let g):
+            return try await store.memberIDs(groupID: g).filter { onlyUser == nil || $0 == onlyUser }.map { ($0, g) }
         }
-        return report
     }
 }

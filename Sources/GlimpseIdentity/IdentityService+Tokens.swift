@@ -17,7 +17,8 @@ extension IdentityService {
                 frontier.append(rule.impliedRoleID)
             }
         }
-        return all.filter { ids.contains($0.id) }.sorted { $0.name < $1.name }
+        // Domain-specific roles only stand for the roles they imply; they never reach tokens themselves.
+        return all.filter { ids.contains($0.id) && $0.domainID == nil }.sorted { $0.name < $1.name }
     }
 
     func directRoleIDs(user: String, project: String) async throws -> Set<String> {
@@ -26,6 +27,21 @@ extension IdentityService {
 
     func directRoleIDs(user: String, target: IdentityTargetAssignment.Target) async throws -> Set<String> {
         Set(try await store.targetAssignments(userID: user, target: target, roleID: nil).map(\.roleID))
+    }
+
+    /// The roles the user holds on the project directly or through its groups (what a token carries).
+    func heldRoleIDs(user: String, project: String) async throws -> Set<String> {
+        try await directRoleIDs(user: user, project: project)
+            .union(groupRoleIDs(user: user, target: .project(project)))
+    }
+
+    /// The roles the user holds on the domain or the system directly or through its groups.
+    func heldRoleIDs(user: String, target: IdentityTargetAssignment.Target) async throws -> Set<String> {
+        let direct = try await directRoleIDs(user: user, target: target)
+        switch target {
+        case .domain(let did): return direct.union(try await groupRoleIDs(user: user, target: .domain(did)))
+        case .system: return direct.union(try await groupRoleIDs(user: user, target: .system))
+        }
     }
 
     // MARK: authentication
@@ -105,7 +121,7 @@ extension IdentityService {
             project = nil
         case .defaultProject:
             if let d = user.defaultProjectID, let p = try await store.project(id: d), p.enabled,
-                try await !directRoleIDs(user: user.id, project: p.id).isEmpty
+                try await !heldRoleIDs(user: user.id, project: p.id).isEmpty
             {
                 project = p
             }
@@ -119,7 +135,7 @@ extension IdentityService {
             else { throw Self.unauthorized("Could not find project: \(name).") }
             project = p
         case .system:
-            guard try await !directRoleIDs(user: user.id, target: .system).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, target: .system).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to the system.")
             }
             system = true
@@ -131,7 +147,7 @@ extension IdentityService {
         }
         if let p = project {
             guard p.enabled else { throw Self.unauthorized("Project \(p.id) is disabled.") }
-            guard try await !directRoleIDs(user: user.id, project: p.id).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, project: p.id).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to project \(p.id).")
             }
         }
@@ -139,7 +155,7 @@ extension IdentityService {
             guard let d = try await store.domain(id: domainID), d.enabled else {
                 throw Self.unauthorized("Could not find domain: \(domainID).")
             }
-            guard try await !directRoleIDs(user: user.id, target: .domain(domainID)).isEmpty else {
+            guard try await !heldRoleIDs(user: user.id, target: .domain(domainID)).isEmpty else {
                 throw Self.unauthorized("User \(user.id) has no access to domain \(domainID).")
             }
         }
@@ -191,16 +207,16 @@ extension IdentityService {
         var direct: Set<String> = []
         if let pid = record.projectID {
             guard let project = try await store.project(id: pid), project.enabled,
-                let projectDomain = try await store.domain(id: project.domainID)
+                let projectDomain = try await store.domain(id: project.domainID), projectDomain.enabled
             else { return nil }
-            direct = try await directRoleIDs(user: user.id, project: pid)
+            direct = try await heldRoleIDs(user: user.id, project: pid)
             context.project = project
             context.projectDomain = projectDomain
         } else if record.system {
-            direct = try await directRoleIDs(user: user.id, target: .system)
+            direct = try await heldRoleIDs(user: user.id, target: .system)
         } else if let did = record.domainID {
             guard let domain = try await store.domain(id: did), domain.enabled else { return nil }
-            direct = try await directRoleIDs(user: user.id, target: .domain(did))
+            direct = try await heldRoleIDs(user: user.id, target: .domain(did))
             context.domain = domain
         } else {
             return record.applicationCredentialID == nil ? context : nil

@@ -1,4 +1,4 @@
-/// One role of a user on a project, a domain or the system: a row of `GET /v3/role_assignments`.
+/// One role of a user or a group on a project, a domain or the system: a row of `GET /v3/role_assignments`.
 public struct RoleAssignment: Sendable, Hashable {
     public enum Scope: Sendable, Hashable {
         case project(String)
@@ -7,13 +7,28 @@ public struct RoleAssignment: Sendable, Hashable {
         case system
     }
 
-    public var userID: String
+    public enum Actor: Sendable, Hashable {
+        case user(String)
+        case group(String)
+    }
+
+    public var actor: Actor
     public var roleID: String
     public var scope: Scope
+    /// In an effective listing, the group through which the user holds the role (Keystone's `links.membership`).
+    public var viaGroupID: String?
 
-    public init(userID: String, roleID: String, scope: Scope) {
-        self.userID = userID
+    public init(userID: String, roleID: String, scope: Scope, viaGroupID: String? = nil) {
+        self.actor = .user(userID)
         self.roleID = roleID
         self.scope = scope
+        self.viaGroupID = viaGroupID
+    }
+
+    public init(groupID: String, roleID: String, scope: Scope) {
+        self.actor = .group(groupID)
+        self.roleID = roleID
+        self.scope = scope
+        self.viaGroupID = nil
     }
 }

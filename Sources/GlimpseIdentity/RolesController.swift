@@ -12,6 +12,7 @@ struct RolesController: Sendable {
         v3.get("roles", use: list)
         v3.post("roles", use: create)
         v3.get("roles/:id", use: show)
+        v3.patch("roles/:id", use: update)
         v3.delete("roles/:id", use: delete)
         v3.get("role_assignments", use: assignments)
     }
@@ -26,7 +27,9 @@ struct RolesController: Sendable {
 
     @Sendable func list(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         roles(
-            try await service.roles(by: try context.requireAuth(), name: IdentityResponse.query(request, "name")),
+            try await service.roles(
+                by: try context.requireAuth(), name: IdentityResponse.query(request, "name"),
+                domainID: IdentityResponse.query(request, "domain_id")),
             url: base + "/roles")
     }
 
@@ -37,6 +40,11 @@ struct RolesController: Sendable {
     @Sendable func create(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let body = try IdentityInput.object(try await request.decodeJSONObject(context: context.glimpse), "role")
         return one(try await service.createRole(body, by: try context.requireAuth()), status: .created)
+    }
+
+    @Sendable func update(_ request: Request, context: IdentityRequestContext) async throws -> Response {
+        let body = try IdentityInput.object(try await request.decodeJSONObject(context: context.glimpse), "role")
+        return one(try await service.updateRole(id: try context.parameter("id"), body, by: try context.requireAuth()))
     }
 
     @Sendable func delete(_ request: Request, context: IdentityRequestContext) async throws -> Response {
@@ -54,7 +62,7 @@ struct RolesController: Sendable {
             domainID: IdentityResponse.query(request, "scope.domain.id"),
             system: IdentityResponse.query(request, "scope.system") == "all",
             roleID: IdentityResponse.query(request, "role.id"), effective: q.has("effective"),
-            includeNames: q.has("include_names"))
+            includeNames: q.has("include_names"), groupID: IdentityResponse.query(request, "group.id"))
         let report = try await service.roleAssignments(query, by: try context.requireAuth())
         return IdentityResponse.json { w in
             w.object { o in

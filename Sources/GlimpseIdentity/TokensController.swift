@@ -7,7 +7,6 @@ import Hummingbird
 /// `/v3/auth/*`: issuing tokens (open), validating, checking and revoking them, and what a token may scope to.
 struct TokensController: Sendable {
     let service: IdentityService
-    let catalog: ServiceCatalog
     let base: String
 
     func addOpenRoutes(to v3: RouterGroup<IdentityRequestContext>) {
@@ -24,9 +23,11 @@ struct TokensController: Sendable {
         v3.get("auth/catalog", use: authCatalog)
     }
 
-    func tokenResponse(_ request: Request, _ token: String, _ auth: AuthContext, status: HTTPResponse.Status) -> Response {
+    func tokenResponse(
+        _ request: Request, _ token: String, _ auth: AuthContext, status: HTTPResponse.Status
+    ) async throws -> Response {
         let noCatalog = request.uri.queryParameters.has("nocatalog")
-        let w = IdentityJSON.token(auth, catalog: noCatalog ? nil : catalog)
+        let w = IdentityJSON.token(auth, catalog: noCatalog ? nil : try await service.catalog())
         var r = Response.json(w.buffer, status: status)
         r.headers[IdentityController.subjectToken] = token
         return r
@@ -35,13 +36,13 @@ struct TokensController: Sendable {
     @Sendable func issue(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let body = try await request.decodeJSONObject(context: context.glimpse)
         let (token, auth) = try await service.authenticate(try AuthRequest(body: body), from: context.glimpse.remoteIP)
-        return tokenResponse(request, token, auth, status: .created)
+        return try await tokenResponse(request, token, auth, status: .created)
     }
 
     @Sendable func validate(_ request: Request, context: IdentityRequestContext) async throws -> Response {
         let subject = request.headers[IdentityController.subjectToken]
         let target = try await service.subject(subject, by: try context.requireAuth(), action: "validate_token")
-        return tokenResponse(request, subject ?? "", target, status: .ok)
+        return try await tokenResponse(request, subject ?? "", target, status: .ok)
     }
 
     @Sendable func check(_ request: Request, context: IdentityRequestContext) async throws -> Response {
@@ -87,6 +88,7 @@ struct TokensController: Sendable {
         guard auth.isScoped else {
             throw GlimpseError.forbidden("The service catalog is available to scoped tokens only.")
         }
+        let catalog = try await service.catalog()
         return IdentityResponse.json { w in
             w.object { o in
                 o.key("catalog")

@@ -73,6 +73,10 @@ public final class IdentitySQLiteStore: IdentityStore {
                     """)
         }
         registerScopeMigrations(&m)
+        registerGroupMigrations(&m)
+        registerDomainRoleMigrations(&m)
+        registerCredentialMigrations(&m)
+        registerCatalogMigrations(&m)
         return m
     }
 
@@ -211,16 +215,15 @@ public final class IdentitySQLiteStore: IdentityStore {
 
     public func roles() async throws -> [IdentityRole] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM roles ORDER BY name").map {
-                IdentityRole(id: $0["id"], name: $0["name"], description: $0["description"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM roles ORDER BY name").map(Self.role)
         }
     }
 
     public func insertRole(_ r: IdentityRole) async throws {
         try await insert("role") { db in
             try db.execute(
-                sql: "INSERT INTO roles (id, name, description) VALUES (?, ?, ?)", arguments: [r.id, r.name, r.description])
+                sql: "INSERT INTO roles (id, name, description, domain_id) VALUES (?, ?, ?, ?)",
+                arguments: [r.id, r.name, r.description, r.domainID ?? ""])
         }
     }
 

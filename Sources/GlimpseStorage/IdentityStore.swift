@@ -64,11 +64,15 @@ public struct IdentityRole: Sendable, Hashable {
     public var id: String
     public var name: String
     public var description: String
+    /// A domain-specific role (Keystone's `domain_id`): it only names a set of implied roles, and never appears in
+    /// tokens itself. Nil: a global role.
+    public var domainID: String?
 
-    public init(id: String, name: String, description: String = "") {
+    public init(id: String, name: String, description: String = "", domainID: String? = nil) {
         self.id = id
         self.name = name
         self.description = description
+        self.domainID = domainID
     }
 }
 
@@ -144,6 +148,9 @@ public protocol IdentityStore: Sendable {
     func domains() async throws -> [IdentityDomain]
     func domain(id: String) async throws -> IdentityDomain?
     func insertDomain(_ domain: IdentityDomain) async throws
+    func updateDomain(_ domain: IdentityDomain) async throws
+    /// Deletes the domain with its projects, users, groups, domain-specific roles and grants on it.
+    func deleteDomain(id: String) async throws -> Bool
 
     // projects
     func projects() async throws -> [IdentityProject]
@@ -166,6 +173,8 @@ public protocol IdentityStore: Sendable {
     func deleteRole(id: String) async throws -> Bool
     func impliedRoles() async throws -> [IdentityImpliedRole]
     func insertImpliedRole(_ rule: IdentityImpliedRole) async throws
+    func updateRole(_ role: IdentityRole) async throws
+    func deleteImpliedRole(_ rule: IdentityImpliedRole) async throws -> Bool
 
     // role assignments on projects; nil filters match everything
     func assignments(userID: String?, projectID: String?, roleID: String?) async throws -> [IdentityRoleAssignment]
@@ -179,6 +188,46 @@ public protocol IdentityStore: Sendable {
     ) async throws -> [IdentityTargetAssignment]
     func grant(_ assignment: IdentityTargetAssignment) async throws -> Bool
     func revoke(_ assignment: IdentityTargetAssignment) async throws -> Bool
+
+    // groups; deleting a group drops its memberships and grants
+    func groups() async throws -> [IdentityGroup]
+    func group(id: String) async throws -> IdentityGroup?
+    func insertGroup(_ group: IdentityGroup) async throws
+    func updateGroup(_ group: IdentityGroup) async throws
+    func deleteGroup(id: String) async throws -> Bool
+    /// Returns false when the user already was a member.
+    func addMember(groupID: String, userID: String) async throws -> Bool
+    func removeMember(groupID: String, userID: String) async throws -> Bool
+    func memberIDs(groupID: String) async throws -> [String]
+    func groupIDs(userID: String) async throws -> [String]
+
+    // role grants to groups; nil filters match everything
+    func groupAssignments(
+        groupID: String?, target: IdentityGroupAssignment.Target?, roleID: String?
+    ) async throws -> [IdentityGroupAssignment]
+    func grant(_ assignment: IdentityGroupAssignment) async throws -> Bool
+    func revoke(_ assignment: IdentityGroupAssignment) async throws -> Bool
+
+    // credentials (`/v3/credentials`)
+    func credentials() async throws -> [IdentityCredential]
+    func credential(id: String) async throws -> IdentityCredential?
+    func insertCredential(_ credential: IdentityCredential) async throws
+    func updateCredential(_ credential: IdentityCredential) async throws
+    func deleteCredential(id: String) async throws -> Bool
+
+    // the service catalog; deleting a service deletes its endpoints
+    func regions() async throws -> [IdentityRegion]
+    func insertRegion(_ region: IdentityRegion) async throws
+    func updateRegion(_ region: IdentityRegion) async throws
+    func deleteRegion(id: String) async throws -> Bool
+    func catalogServices() async throws -> [IdentityCatalogService]
+    func insertCatalogService(_ service: IdentityCatalogService) async throws
+    func updateCatalogService(_ service: IdentityCatalogService) async throws
+    func deleteCatalogService(id: String) async throws -> Bool
+    func endpoints() async throws -> [IdentityEndpoint]
+    func insertEndpoint(_ endpoint: IdentityEndpoint) async throws
+    func updateEndpoint(_ endpoint: IdentityEndpoint) async throws
+    func deleteEndpoint(id: String) async throws -> Bool
 
     // application credentials
     func applicationCredentials(userID: String) async throws -> [IdentityApplicationCredential]

@@ -113,6 +113,18 @@ struct ApplicationCredentialTests {
         }
     }
 
+    @Test("expires_at comes back to the microsecond it was given, as in Keystone")
+    func expiryMicroseconds() async throws {
+        try await withCloud { c in
+            let admin = try await c.adminToken()
+            let (_, uid) = try await c.makeTenant("micro", password: "micro-pw", admin: admin)
+            let t = try await c.token("micro-user", "micro-pw", project: "micro")
+            let made = try await Self.create(c, token: t, user: uid, #"{"name":"fine","expires_at":"2099-01-02T03:04:05.123456"}"#)
+            #expect(made.status == .created, "\(made)")
+            #expect(made.json["application_credential"]?["expires_at"]?.str == "2099-01-02T03:04:05.123456")
+        }
+    }
+
     @Test("expiry: a past expires_at is refused; tokens end with the credential; an expired credential does not log in")
     func expiry() async throws {
         try await withCloud { c in
