@@ -38,8 +38,7 @@ public enum ImageRules {
         from body: [String: JSONValue], caller: Caller, id: String, now: Timestamp
     ) throws -> Image {
         var image = Image(id: id, owner: caller.projectID, createdAt: now, updatedAt: now)
-        for key in body.keys.sorted() {
-            let value = body[key]!
+        for (key, value) in body.sorted(by: { $0.key < $1.key }) {
             if isReserved(key) { throw GlimpseError.forbidden("Attribute '\(key)' is reserved.") }
             if key == "id" {
                 guard case .string(let s) = value, isUUID(s) else {

@@ -13,9 +13,9 @@ extension JSONWriter {
         case .array(let items): array { a in for item in items { a.value(item) } }
         case .object(let o):
             object { w in
-                for key in o.keys.sorted() {
+                for (key, value) in o.sorted(by: { $0.key < $1.key }) {
                     w.key(key)
-                    w.value(o[key]!)
+                    w.value(value)
                 }
             }
         }

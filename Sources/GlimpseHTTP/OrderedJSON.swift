@@ -21,7 +21,7 @@ public indirect enum OrderedJSON: Sendable, Equatable {
         case .double(let d): self = .double(d)
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(OrderedJSON.init))
-        case .object(let o): self = .object(o.keys.sorted().map { ($0, OrderedJSON(o[$0]!)) })
+        case .object(let o): self = .object(o.sorted(by: { $0.key < $1.key }).map { ($0.key, OrderedJSON($0.value)) })
         }
     }
 
@@ -29,7 +29,7 @@ public indirect enum OrderedJSON: Sendable, Equatable {
 
     public static func str(_ s: String?) -> OrderedJSON { s.map { .string($0) } ?? .null }
     public static func dict(_ d: [String: String]) -> OrderedJSON {
-        .object(d.keys.sorted().map { ($0, .string(d[$0]!)) })
+        .object(d.sorted(by: { $0.key < $1.key }).map { ($0.key, .string($0.value)) })
     }
 
     public var buffer: ByteBuffer {

@@ -86,9 +86,9 @@ extension JSONWriter {
         case .array(let a): array { w in for e in a { w.identityValue(e) } }
         case .object(let o):
             object { w in
-                for k in o.keys.sorted() {
+                for (k, v) in o.sorted(by: { $0.key < $1.key }) {
                     w.key(k)
-                    w.identityValue(o[k]!)
+                    w.identityValue(v)
                 }
             }
         }
@@ -138,9 +138,9 @@ enum IdentityJSON {
     static func project(_ p: IdentityProject, into w: inout JSONWriter, base: String) {
         w.object { o in
             let extra = extras(p.extraJSON)
-            for k in extra.keys.sorted() {
+            for (k, v) in extra.sorted(by: { $0.key < $1.key }) {
                 o.key(k)
-                o.identityValue(extra[k]!)
+                o.identityValue(v)
             }
             o.field("id", p.id)
             o.field("name", p.name)
@@ -158,9 +158,9 @@ enum IdentityJSON {
     static func user(_ u: IdentityUser, into w: inout JSONWriter, base: String) {
         w.object { o in
             let extra = extras(u.extraJSON)
-            for k in extra.keys.sorted() {
+            for (k, v) in extra.sorted(by: { $0.key < $1.key }) {
                 o.key(k)
-                o.identityValue(extra[k]!)
+                o.identityValue(v)
             }
             o.field("id", u.id)
             o.field("name", u.name)
