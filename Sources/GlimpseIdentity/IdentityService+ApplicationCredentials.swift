@@ -43,6 +43,14 @@ extension IdentityService {
             expiresAt = t
         default: throw GlimpseError.badRequest("Invalid input for field 'expires_at': expected a string.")
         }
+        // Access rules narrow what a credential may call; accepting them without enforcing them would hand out a
+        // broader credential than the user asked for, so they are refused until they are enforced.
+        switch body["access_rules"] {
+        case nil, .null?: break
+        case .array(let rules)? where rules.isEmpty: break
+        default:
+            throw GlimpseError.badRequest("Invalid input for field 'access_rules': access rules are not supported by this cloud.")
+        }
         let roleIDs = try requestedRoles(body["roles"], of: auth)
         let credential = IdentityApplicationCredential(
             id: TokenCodec.newID(), userID: userID, name: name, description: IdentityInput.string(body, "description") ?? "",

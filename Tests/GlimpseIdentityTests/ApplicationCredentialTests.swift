@@ -125,6 +125,21 @@ struct ApplicationCredentialTests {
         }
     }
 
+    @Test("access rules are refused rather than ignored: an ignored rule would give a broader credential than asked")
+    func accessRulesAreRefused() async throws {
+        try await withCloud { c in
+            let admin = try await c.adminToken()
+            let (_, uid) = try await c.makeTenant("rules", password: "rules-pw", admin: admin)
+            let t = try await c.token("rules-user", "rules-pw", project: "rules")
+            let rule = #"{"name":"narrow","access_rules":[{"service":"image","method":"GET","path":"/v2/images"}]}"#
+            let refused = try await Self.create(c, token: t, user: uid, rule)
+            #expect(refused.status == .badRequest, "\(refused)")
+            #expect(refused.json["error"]?["message"]?.str?.contains("access_rules") == true, "\(refused)")
+            let empty = try await Self.create(c, token: t, user: uid, #"{"name":"plain","access_rules":[]}"#)
+            #expect(empty.status == .created, "\(empty)")
+        }
+    }
+
     @Test("expiry: a past expires_at is refused; tokens end with the credential; an expired credential does not log in")
     func expiry() async throws {
         try await withCloud { c in
