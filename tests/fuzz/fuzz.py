@@ -95,7 +95,7 @@ class Setup:
     def call(self, method, path, token=None, body=None, headers=(), ok=(200, 201, 202, 204)):
         resp = rawhttp.call(self.s.port, method, path, token=token, body=body, headers=headers, timeout=60)
         if ok and resp.status not in ok:
-            raise SystemExit("set-up call %s %s answered %d: %s" % (method, path, resp.status, resp.body[:500]))
+            raise SystemExit("set-up call %s %s answered %d: %s (sent %s)" % (method, path, resp.status, resp.body[:500], str(body)[:300]))
         return resp
 
     def json(self, resp):
@@ -127,6 +127,9 @@ class Setup:
         except (SystemExit, OSError, rawhttp.NoResponse, rawhttp.Timeout):
             pass  # a fuzzed request may have changed quotas or tokens; the pool still has older ids
 
+    def admin_user_id(self, token):
+        return [u["id"] for u in self.json(self.call("GET", "/identity/v3/users", token))["users"] if u["name"] == "admin"][0]
+
     def run(self):
         p = self.pool
         admin = self.token("admin", ADMIN_PASSWORD, "admin")
@@ -154,6 +157,15 @@ class Setup:
             p.add("victim_user", self.json(self.call("POST", "/identity/v3/users", a, {"user": {"name": "fuzz-victim-%d" % i, "password": "victim-pw", "domain_id": "default"}}))["user"]["id"])
             p.add("victim_project", self.json(self.call("POST", "/identity/v3/projects", a, {"project": {"name": "fuzz-victim-%d" % i, "domain_id": "default"}}))["project"]["id"])
             p.add("victim_role", self.json(self.call("POST", "/identity/v3/roles", a, {"role": {"name": "fuzz-victim-%d" % i}}))["role"]["id"])
+        p.add("victim_domain", self.json(self.call("POST", "/identity/v3/domains", a, {"domain": {"name": "fuzz-victim-domain"}}))["domain"]["id"])
+        for i in range(2):
+            group = self.json(self.call("POST", "/identity/v3/groups", a, {"group": {"name": "fuzz-group-%d" % i, "domain_id": "default"}}))["group"]["id"]
+            p.add("group", group)
+            p.add("victim_group", group)
+        p.add("credential", self.json(self.call("POST", "/identity/v3/credentials", a, {"credential": {"user_id": users["fuzz-reader"], "type": "totp", "blob": "fuzz"}}))["credential"]["id"])
+        p.add("app_cred", self.json(self.call("POST", "/identity/v3/users/%s/application_credentials" % self.admin_user_id(a), a, {"application_credential": {"name": "fuzz-cred"}}))["application_credential"]["id"])
+        for x in self.json(self.call("GET", "/identity/v3/endpoints", a)).get("endpoints", []):
+            p.add("endpoint", x["id"])
         for kind, path, key in [("service", "/identity/v3/services", "services"), ("region", "/identity/v3/regions", "regions")]:
             for x in self.json(self.call("GET", path, a)).get(key, []):
                 p.add(kind, x["id"])

@@ -85,6 +85,42 @@ ROUTES = [
     ("GET", "/identity/v3/services", None), ("GET", "/identity/v3/services/{service}", None),
     ("GET", "/identity/v3/endpoints", None), ("GET", "/identity/v3/regions", None),
     ("GET", "/identity/v3/regions/{region}", None),
+    ("GET", "/identity/v3/auth/system", None),
+    ("PATCH", "/identity/v3/domains/{victim_domain}", "domain"), ("DELETE", "/identity/v3/domains/{victim_domain}", None),
+    ("GET", "/identity/v3/domains/{domain}/users/{user}/roles", None),
+    ("PUT", "/identity/v3/domains/{victim_domain}/users/{victim_user}/roles/{role}", None),
+    ("DELETE", "/identity/v3/domains/{victim_domain}/users/{victim_user}/roles/{role}", None),
+    ("GET", "/identity/v3/system/users/{user}/roles", None),
+    ("PUT", "/identity/v3/system/users/{victim_user}/roles/{role}", None),
+    ("HEAD", "/identity/v3/system/users/{victim_user}/roles/{role}", None),
+    ("DELETE", "/identity/v3/system/users/{victim_user}/roles/{role}", None),
+    ("GET", "/identity/v3/groups", None), ("POST", "/identity/v3/groups", "group"),
+    ("GET", "/identity/v3/groups/{group}", None), ("PATCH", "/identity/v3/groups/{victim_group}", "group"),
+    ("DELETE", "/identity/v3/groups/{victim_group}", None), ("GET", "/identity/v3/groups/{group}/users", None),
+    ("PUT", "/identity/v3/groups/{victim_group}/users/{victim_user}", None),
+    ("HEAD", "/identity/v3/groups/{group}/users/{user}", None),
+    ("DELETE", "/identity/v3/groups/{victim_group}/users/{victim_user}", None),
+    ("GET", "/identity/v3/users/{user}/groups", None),
+    ("PUT", "/identity/v3/projects/{victim_project}/groups/{victim_group}/roles/{role}", None),
+    ("GET", "/identity/v3/projects/{project}/groups/{group}/roles", None),
+    ("DELETE", "/identity/v3/projects/{victim_project}/groups/{victim_group}/roles/{role}", None),
+    ("PATCH", "/identity/v3/roles/{victim_role}", "role"),
+    ("PUT", "/identity/v3/roles/{victim_role}/implies/{victim_role}", None),
+    ("GET", "/identity/v3/roles/{role}/implies", None), ("GET", "/identity/v3/role_inferences", None),
+    ("DELETE", "/identity/v3/roles/{victim_role}/implies/{victim_role}", None),
+    ("GET", "/identity/v3/credentials", None), ("POST", "/identity/v3/credentials", "credential"),
+    ("GET", "/identity/v3/credentials/{credential}", None), ("PATCH", "/identity/v3/credentials/{credential}", "credential"),
+    ("DELETE", "/identity/v3/credentials/{credential}", None),
+    ("GET", "/identity/v3/users/{user}/credentials/OS-EC2", None),
+    ("POST", "/identity/v3/users/{user}/credentials/OS-EC2", "ec2"),
+    ("POST", "/identity/v3/regions", "region"), ("PATCH", "/identity/v3/regions/{region}", "region"),
+    ("POST", "/identity/v3/services", "service"), ("PATCH", "/identity/v3/services/{service}", "service"),
+    ("POST", "/identity/v3/endpoints", "endpoint"), ("GET", "/identity/v3/endpoints/{endpoint}", None),
+    ("PATCH", "/identity/v3/endpoints/{endpoint}", "endpoint"),
+    ("GET", "/identity/v3/users/{user}/application_credentials", None),
+    ("POST", "/identity/v3/users/{user}/application_credentials", "app_cred"),
+    ("GET", "/identity/v3/users/{user}/application_credentials/{app_cred}", None),
+    ("DELETE", "/identity/v3/users/{user}/application_credentials/{app_cred}", None),
     # Compute v2.1
     ("GET", "/compute", None), ("GET", "/compute/v2.1", None),
     ("GET", "/compute/v2.1/flavors", None), ("GET", "/compute/v2.1/flavors/detail", None),
@@ -321,6 +357,37 @@ class Generator:
                              "original_password": r.choice(["victim-pw", "wrong", None, 1])}}
         if kind == "role":
             return {"role": {"name": r.choice(["fr%d" % r.randrange(10 ** 6), "", "x" * 300, "admin"])}}
+        if kind == "group":
+            return {"group": {"name": r.choice(["fg%d" % r.randrange(10 ** 6), "", "x" * 300]),
+                              "domain_id": r.choice(["default", "nope", None, 1]), "description": r.choice([name, 5])}}
+        if kind == "credential":
+            return {"credential": {"user_id": r.choice([p.pick(r, "user"), "nope", None]),
+                                   "type": r.choice(["ec2", "totp", "cert", "", 1]),
+                                   "project_id": r.choice([p.pick(r, "project"), None, "nope"]),
+                                   "blob": r.choice(['{"access": "a%d", "secret": "s"}' % r.randrange(10 ** 6), "", "x" * 70000,
+                                                     "{", {"access": "x"}, None])}}
+        if kind == "ec2":
+            return {"tenant_id": r.choice([p.pick(r, "project"), "nope", None, 5])}
+        if kind == "region":
+            return {"region": {"id": r.choice([None, "fr%d" % r.randrange(10 ** 6), "", "x" * 300]),
+                               "description": name, "parent_region_id": r.choice([None, p.pick(r, "region"), "nope", 1])}}
+        if kind == "service":
+            return {"service": {"type": r.choice(["fuzz", "", None, 1, "x" * 300]), "name": name,
+                                "enabled": r.choice([True, False, "x"])}}
+        if kind == "endpoint":
+            return {"endpoint": {"service_id": r.choice([p.pick(r, "service"), "nope", None]),
+                                 "interface": r.choice(["public", "internal", "admin", "bogus", ""]),
+                                 "url": r.choice(["http://fuzz.example/x", "", "x" * 300, 5]),
+                                 "region_id": r.choice([p.pick(r, "region"), None, "nope"]),
+                                 "enabled": r.choice([True, "True", 1, None])}}
+        if kind == "app_cred":
+            return {"application_credential": {
+                "name": r.choice(["fa%d" % r.randrange(10 ** 6), "", "x" * 300, None]),
+                "secret": r.choice([None, "", "s", "x" * 5000]),
+                "expires_at": r.choice([None, "2099-01-01T00:00:00", "1999-01-01T00:00:00", "not a date", 5, "2099-13-45T99:99:99"]),
+                "roles": r.choice([None, [], [{"name": "member"}], [{"id": p.pick(r, "role")}], [{"name": "admin"}], "x", [1]]),
+                "unrestricted": r.choice([None, True, False, "yes"]),
+                "access_rules": r.choice([None, [], [{"service": "image", "method": "GET", "path": "/v2/images"}], "x"])}}
         if kind == "flavor":
             return {"flavor": {"name": r.choice(["ff%d" % r.randrange(10 ** 6), "", "x" * 300]),
                                "ram": r.choice([64, 0, -1, 2 ** 31, 2 ** 63, 10 ** 30, "64", 1.5]),
@@ -464,6 +531,13 @@ class Generator:
         if r.random() < 0.12:
             sent_method = r.choice(METHODS + ODD_METHODS[:3] if r.random() < 0.9 else ODD_METHODS)
             classes.append("method")
+
+        # A wrong method on an identity resource the harness itself relies on (the admin role, user and project)
+        # would really delete or change it, as an admin may; the harness could no longer log in. Only the victim
+        # templates change identity objects.
+        if sent_method != method and template.startswith("/identity/") and "{victim_" not in template \
+                and sent_method in ("DELETE", "PATCH", "PUT", "POST"):
+            sent_method = "OPTIONS"
 
         # path
         path = template
