@@ -59,7 +59,10 @@ public struct Timestamp: Sendable, Hashable, Comparable {
                     i += 1
                 }
                 guard digits > 0 else { return nil }
-                for _ in digits..<6 where digits < 6 { micros *= 10 }
+                // More than six digits: the rest were read and dropped (a `digits..<6` range would trap).
+                if digits < 6 {
+                    for _ in digits..<6 { micros *= 10 }
+                }
             }
             if i < c.count {
                 if c[i] == 90 || c[i] == 122 {

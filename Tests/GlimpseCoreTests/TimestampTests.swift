@@ -15,6 +15,9 @@ struct TimestampTests {
         ("2026-11-23T08:45:25+02:00", 1_795_416_325_000_000),
         ("2026-11-23T06:45Z", 1_795_416_300_000_000),
         ("2026-11-23", 1_795_392_000_000_000),
+        // More fraction digits than microseconds: the extra ones are dropped (this used to trap the process).
+        ("2026-11-23T06:45:25.1234567Z", 1_795_416_325_123_456),
+        ("2026-11-23T06:45:25.123456789012345678901234567890Z", 1_795_416_325_123_456),
     ] as [(String, Int64)])
     func parsesTheFormsGlanceAccepts(_ text: String, _ micros: Int64) {
         #expect(Timestamp(iso8601: text)?.microseconds == micros)
