@@ -214,7 +214,7 @@ class Generator:
         return r.choice([
             "", ":", "::", "name,:", ",", ",,", "name:", ":asc", "name:sideways", "name:asc,:", "in:", "in:a,b",
             'in:"a,b",c', 'in:"unterminated', "gte:", "gte:2020-01-01T00:00:00Z", "lt:notadate", "neq:x", "eq:",
-            "gt:" + HUGE, "2020-13-45T25:61:61Z", "1970-01-01", "-1", "0", "1", "1000", "1001", HUGE, "-" + HUGE,
+            "gt:" + HUGE, "2020-13-45T25:61:61Z", "gt:2020-01-01T00:00:00.1234567890Z", "2020-01-01T00:00:00." + "9" * 40, "1970-01-01", "-1", "0", "1", "1000", "1001", HUGE, "-" + HUGE,
             "1e309", "NaN", "0x10", "1.5", " 1", "+1", "%2B1", "+", "%2B", "%", "%zz", "%00", "true", "false",
             "None", "null", "a" * 5000, "%E2%80%AE", "%F0%9F%92%A9", "((.*)*)*Z", "[", "\\", "'", "%22", "*",
             "accepted", "all", "public", "private", "shared", "community", "active", "queued", "raw", "qcow2",
