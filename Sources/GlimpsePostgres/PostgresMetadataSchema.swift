@@ -85,5 +85,13 @@ enum PostgresMetadataSchema {
                 PRIMARY KEY (image_id, position))
             """,
         ]),
+        .init(version: "v4-node-leases", statements: [
+            "CREATE TABLE node_leases (node TEXT PRIMARY KEY, address TEXT NOT NULL, heartbeat_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE image_work (
+                image_id TEXT PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
+                node TEXT NOT NULL)
+            """,
+        ]),
     ])
 }

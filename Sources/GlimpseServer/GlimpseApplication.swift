@@ -21,10 +21,14 @@ public enum GlimpseApplication {
         let stores = try await StoreWiring.open(config, logger: logger)
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
+        let node = NodeMembership(
+            nodeID: try NodeIdentity.load(dataDirectory: config.dataDirectory),
+            address: config.nodeAddress ?? "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)")
         let images = ImageService(
             metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, importOptions: config.imports,
-            cache: cache, logger: logger)
+            cache: cache, node: node, logger: logger)
         try await images.recover()
+        logger.notice("node \(node.nodeID) at \(node.address); image data in \(config.imageStore ?? config.dataDirectory + "/blobs")")
 
         let router = Router(context: GlimpseRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
@@ -63,6 +67,7 @@ public enum GlimpseApplication {
             responder: FormQueryResponder(inner: VersionPrefixResponder(inner: router.buildResponder())),
             server: .http1(configuration: ListenerWiring.http1Configuration(config, logger: logger)),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            services: [NodeHeartbeatService(images: images, logger: logger)],
             logger: logger)
     }
 }

@@ -41,6 +41,11 @@ public struct GlimpseConfiguration: Sendable {
     /// Image metadata and compute records in this PostgreSQL database (`--database`) instead of SQLite under the
     /// data directory.
     public var database: PostgresDatabaseURL?
+    /// Where image data lives (`--store`): a directory, shared by every node of a deployment; nil keeps it in
+    /// `<data-dir>/blobs`.
+    public var imageStore: String?
+    /// Where the other nodes reach this node's own listener (`--node-address`); nil: `http://HOST:PORT`.
+    public var nodeAddress: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,

@@ -42,7 +42,8 @@ enum StoreWiring {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return GlimpseStores(
             metadata: metadata,
-            blobs: try FileBlobStore(root: directory + "/blobs"),
+            blobs: try FileBlobStore(
+                root: config.imageStore ?? directory + "/blobs", writer: try NodeIdentity.load(dataDirectory: directory)),
             compute: compute,
             metadefs: try SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
             identity: config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)

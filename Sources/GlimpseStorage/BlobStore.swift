@@ -10,8 +10,11 @@ public protocol BlobStore: Sendable {
     /// Removes the object; no error if it does not exist.
     func delete(key: String) async throws
     func keys() async throws -> [String]
-    /// Removes half-written objects left by a crash; returns how many.
+    /// Removes half-written objects this store's writer left in a crash; returns how many. Several nodes may share
+    /// one backend, each with its own writer name: another writer's objects in progress are left alone.
     func removeIncomplete() async throws -> Int
+    /// Removes half-written objects of another writer, which the caller knows to be dead; returns how many.
+    func removeIncomplete(ofWriter writer: String) async throws -> Int
     /// Bytes the object actually occupies in the backend (holes and sharing make it smaller than its size).
     func allocatedBytes(key: String) async throws -> Int64?
 }

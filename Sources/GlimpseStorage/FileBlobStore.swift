@@ -14,26 +14,38 @@ let directIO: Int32 = 0o200000
 let directIO: Int32 = 0o40000
 #endif
 
-/// `BlobStore` on the local filesystem. A write goes to `incoming/<random>`, is fsynced and renamed into
-/// `objects/<key>` on commit, so a crash never exposes a partial object. Runs of zero bytes are left as holes.
+/// `BlobStore` on the local filesystem. A write goes to `incoming/<writer>/<key>.<random>`, is fsynced and renamed
+/// into `objects/<key>` on commit, so a crash never exposes a partial object. Runs of zero bytes are left as holes.
+/// Several nodes may share the directory (as Glance nodes share an NFS mount), each with its own writer name, so a
+/// node cleaning up after its own crash never removes another node's write in progress.
 /// A delete renames the object into `trash/` at once and unlinks it in the background: freeing the extents of a
 /// large durable file takes hundreds of milliseconds (more with `discard` mounts), which a client should not wait for.
 public final class FileBlobStore: BlobStore {
     public let root: String
+    /// This store's writer (a node id): its writes in progress live under `incoming/<writer>`.
+    public let writer: String
     let objects: String
     let incoming: String
+    let ownIncoming: String
     let trash: String
     let pool: NIOThreadPool
     let reclaims = PendingReclaims()
     static let readChunk = 1 << 20
 
-    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+    public init(root: String, writer: String = "local", threadPool: NIOThreadPool = .singleton) throws {
+        guard Self.isPlainName(writer) else { throw FileError(op: "writer", path: writer, code: EINVAL) }
         self.root = root
+        self.writer = writer
         self.objects = root + "/objects"
         self.incoming = root + "/incoming"
+        self.ownIncoming = incoming + "/" + writer
         self.trash = root + "/trash"
         self.pool = threadPool
-        for dir in [root, objects, incoming, trash] { try Self.makeDirectory(dir) }
+        for dir in [root, objects, incoming, ownIncoming, trash] { try Self.makeDirectory(dir) }
+    }
+
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && !name.hasPrefix(".")
     }
 
     static func makeDirectory(_ path: String) throws {
@@ -43,7 +55,7 @@ public final class FileBlobStore: BlobStore {
     }
 
     func path(for key: String) throws -> String {
-        guard !key.isEmpty, !key.contains("/"), !key.hasPrefix(".") else {
+        guard Self.isPlainName(key) else {
             throw FileError(op: "key", path: key, code: EINVAL)
         }
         return objects + "/" + key
@@ -51,7 +63,7 @@ public final class FileBlobStore: BlobStore {
 
     public func makeWriter(key: String) async throws -> any BlobWriter {
         let final = try path(for: key)
-        let temp = incoming + "/" + key + "." + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let temp = ownIncoming + "/" + key + "." + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let fd = try await pool.runIfActive {
             // Direct I/O: the bytes go from the writer's buffer to the disk without a page-cache copy, and the
             // commit's fsync has nothing left to flush. Filesystems without it (tmpfs on old kernels) get buffered I/O.
@@ -120,11 +132,26 @@ public final class FileBlobStore: BlobStore {
     public func keys() async throws -> [String] { Self.list(objects) }
 
     public func removeIncomplete() async throws -> Int {
-        // Deleted objects whose unlink a crash interrupted are finished off too; they are not counted.
+        // Deleted objects whose unlink a crash interrupted are finished off too (any node may: they are deleted
+        // already); they are not counted. Files directly in incoming/ predate writer directories (one node).
         for name in Self.list(trash) { unlink(trash + "/" + name) }
-        let names = Self.list(incoming)
-        for name in names { unlink(incoming + "/" + name) }
-        return names.count
+        var removed = 0
+        for name in Self.list(incoming) where unlink(incoming + "/" + name) == 0 { removed += 1 }
+        return removed + Self.removeAll(in: ownIncoming)
+    }
+
+    public func removeIncomplete(ofWriter writer: String) async throws -> Int {
+        guard Self.isPlainName(writer), writer != self.writer else { return 0 }
+        let directory = incoming + "/" + writer
+        let removed = Self.removeAll(in: directory)
+        rmdir(directory)
+        return removed
+    }
+
+    private static func removeAll(in directory: String) -> Int {
+        var removed = 0
+        for name in list(directory) where unlink(directory + "/" + name) == 0 { removed += 1 }
+        return removed
     }
 
     static func list(_ dir: String) -> [String] {

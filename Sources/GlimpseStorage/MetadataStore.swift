@@ -41,6 +41,19 @@ public protocol MetadataStore: Sendable {
     func addLocation(_ location: ImageLocation, imageID: String) async throws
     /// The image's locations, in the order they were added.
     func locations(imageID: String) async throws -> [ImageLocation]
+
+    // Several nodes on one store: which node is alive, and which node does the unfinished work on an image
+    // (an upload, a stage, an import), so that recovery only undoes what a dead node left.
+    /// Records (or refreshes) the node's lease.
+    func heartbeat(_ lease: NodeLease) async throws
+    /// Every node's last heartbeat.
+    func nodeLeases() async throws -> [NodeLease]
+    /// Records that `node` works on the image now, replacing an earlier claim. Goes with its image.
+    func claimWork(imageID: String, node: String) async throws
+    /// Ends `node`'s claim on the image; leaves a claim of another node alone.
+    func releaseWork(imageID: String, node: String) async throws
+    /// Image id → the node that claimed work on it.
+    func workClaims() async throws -> [String: String]
 }
 
 extension MetadataStore {

@@ -84,6 +84,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     """)
         }
         registerLocationMigrations(&m)
+        registerNodeMigrations(&m)
         return m
     }
 

@@ -105,6 +105,13 @@ struct Serve: AsyncParsableCommand {
     var database: String?
     @Option(help: "--database: file whose first line is the database password (else env PGPASSWORD).")
     var databasePasswordFile: String?
+    @Option(help: """
+        Where image data lives: a directory (default: DATA_DIR/blobs). Nodes of one deployment (sharing --database) \
+        share it, e.g. on an NFS mount; each node writes its uploads in progress under its own subdirectory.
+        """)
+    var store: String?
+    @Option(help: "Where the other nodes reach this node's own listener (default: http://HOST:PORT).")
+    var nodeAddress: String?
     @Flag(help: "Do not serve Prometheus metrics at /metrics.") var noMetrics = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
@@ -171,6 +178,8 @@ struct Serve: AsyncParsableCommand {
             bodyStall: .seconds(bodyStallTimeout), send: .seconds(sendTimeout))
         config.maxConnections = maxConnections
         config.database = try databaseURL()
+        config.imageStore = store
+        config.nodeAddress = nodeAddress
         if let ports = importAllowedPorts {
             config.imports.allowedPorts = Set(ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         }

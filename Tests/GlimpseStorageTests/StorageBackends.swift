@@ -60,10 +60,19 @@ enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     func make() throws -> (store: any BlobStore, reopen: @Sendable () throws -> any BlobStore) {
+        let (store, _, reopen) = try makeShared()
+        return (store, reopen)
+    }
+
+    /// Two writers (nodes) on one backend, and a way to reopen the first one after a crash.
+    func makeShared() throws -> (first: any BlobStore, second: any BlobStore, reopenFirst: @Sendable () throws -> any BlobStore) {
         switch self {
         case .file:
             let root = try TemporaryDirectory.make() + "/blobs"
-            return (try FileBlobStore(root: root), { try FileBlobStore(root: root) })
+            return (
+                try FileBlobStore(root: root, writer: "node-a"), try FileBlobStore(root: root, writer: "node-b"),
+                { try FileBlobStore(root: root, writer: "node-a") }
+            )
         }
     }
 }

@@ -101,6 +101,7 @@ extension ImageService {
             expiresAt: Timestamp(microseconds: now.microseconds + 48 * 3600 * 1_000_000))
         try await metadata.insertTask(task)
         let algo = req.validation?.algo ?? "sha512"
+        try await claimWork(image.id)
         do {
             // The compare-and-set on `queued` is the lock: a concurrent add or upload gets 409.
             try await metadata.transition(id: image.id, from: [.queued], to: req.validation == nil ? .active : .importing) { img in
@@ -109,16 +110,23 @@ extension ImageService {
                 img.updatedAt = now
             }
         } catch {
+            await releaseWork(image.id)
             _ = try? await metadata.updateTask(id: task.id) { t in
                 t.status = .failure
                 t.message = (error as? GlimpseError)?.message ?? String(describing: error)
             }
             throw error
         }
-        try await metadata.addLocation(ImageLocation(url: req.url), imageID: image.id)
         let validation = req.validation
+        do {
+            try await metadata.addLocation(ImageLocation(url: req.url), imageID: image.id)
+        } catch {
+            await releaseWork(image.id)
+            throw error
+        }
         let work = Task { [self] in
             await runLocationImport(imageID: image.id, taskID: task.id, source: source, algo: algo, expected: validation?.value)
+            await releaseWork(image.id)
         }
         trackImport(work)
         logger.info("image \(image.id): location \(source.url) added, task \(task.id)")
@@ -213,9 +221,17 @@ extension ImageService {
     }
 
     /// After a restart: location imports that were running are failed (the image goes back to `queued`).
-    func recoverLocationImports() async throws {
+    func recoverLocationImports(inFlight: Set<String>, scope: RecoveryScope) async throws -> Int {
+        var recovered = 0
+        // A task whose image is not in flight either never got its image to `importing` (stale once older than a
+        // lease) or was created after the in-flight images were read (young: left alone).
+        let staleBefore = Self.now().microseconds - node.lease.components.seconds * 1_000_000
         for task in try await metadata.allTasks(limit: 10_000)
         where task.type == "location_import" && (task.status == .pending || task.status == .processing) {
+            let imageID = task.imageID ?? ""
+            let abandoned = inFlight.contains(imageID) ? scope.isAbandoned(imageID) : task.updatedAt.microseconds < staleBefore
+            guard abandoned else { continue }
+            recovered += 1
             if let imageID = task.imageID {
                 await failLocationImport(
                     imageID: imageID, taskID: task.id, error: GlimpseError.internalError("The server restarted during the location import."))
@@ -224,6 +240,7 @@ extension ImageService {
             }
             logger.notice("location import task \(task.id) was interrupted by a restart")
         }
+        return recovered
     }
 }
 

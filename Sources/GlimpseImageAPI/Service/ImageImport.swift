@@ -57,6 +57,12 @@ extension ImageService {
         if let declaredSize, declaredSize > limits.imageSizeCap {
             throw GlimpseError.tooLarge("Image exceeds the image size cap of \(limits.imageSizeCap) bytes.")
         }
+        try await withWorkClaim(image.id) { try await stageClaimed(image, body: body, declaredSize: declaredSize) }
+    }
+
+    private func stageClaimed<Body: AsyncSequence & Sendable>(
+        _ image: Image, body: Body, declaredSize: Int64?
+    ) async throws where Body.Element == ByteBuffer {
         try await metadata.transition(id: image.id, from: [.queued], to: .uploading) { $0.updatedAt = Self.now() }
         do {
             let data = try await ingest(
@@ -128,14 +134,21 @@ extension ImageService {
             expiresAt: Timestamp(microseconds: now.microseconds + 48 * 3600 * 1_000_000))
         try await metadata.insertTask(task)
         let from: Set<ImageStatus> = name == "glance-direct" ? [.uploading] : [.queued]
-        try await metadata.transition(id: image.id, from: from, to: .importing) { img in
-            img.properties["os_glance_import_task"] = task.id
-            img.properties["os_glance_importing_to_stores"] = "local"
-            img.properties["os_glance_failed_import"] = ""
-            img.updatedAt = now
+        try await claimWork(image.id)
+        do {
+            try await metadata.transition(id: image.id, from: from, to: .importing) { img in
+                img.properties["os_glance_import_task"] = task.id
+                img.properties["os_glance_importing_to_stores"] = "local"
+                img.properties["os_glance_failed_import"] = ""
+                img.updatedAt = now
+            }
+        } catch {
+            await releaseWork(image.id)
+            throw error
         }
         let work = Task { [self] in
             await runImport(imageID: image.id, taskID: task.id, method: name, source: source, caller: caller)
+            await releaseWork(image.id)
         }
         trackImport(work)
         return task
@@ -226,10 +239,13 @@ extension ImageService {
     }
 
     /// After a restart: imports that were running are failed and their images returned to where they started.
-    func recoverImports() async throws {
-        for image in try await metadata.images(inStatus: .importing) {
+    func recoverImports(inFlight: Set<String>, scope: RecoveryScope) async throws -> Int {
+        var recovered = 0
+        for image in try await metadata.images(inStatus: .importing)
+        where inFlight.contains(image.id) && scope.isAbandoned(image.id) {
             let staged = try await blobs.size(key: Self.stagingKey(image.id)) != nil
-            _ = try await metadata.updateImage(id: image.id) { img in
+            let reset = try? await metadata.updateImage(id: image.id) { img in
+                guard img.status == .importing else { throw img.status.transitionError(to: .queued) }
                 img.status = staged ? .uploading : .queued
                 if !staged { img.size = nil }
                 img.properties["os_glance_importing_to_stores"] = ""
@@ -243,21 +259,29 @@ extension ImageService {
                     }
                 }
             }
+            guard reset != nil else { continue }
+            recovered += 1
             logger.notice("import of image \(image.id) was interrupted by a restart; status \(staged ? "uploading" : "queued")")
         }
+        return recovered
     }
 
     /// After a restart: a stage that was cut short leaves its image `uploading` with no committed staged data. As
     /// Glance does when staging fails, the image goes back to `queued` (its partial data is removed with every
     /// other incomplete write), so it can be staged again.
-    func recoverStaging() async throws {
-        for image in try await metadata.images(inStatus: .uploading) {
+    func recoverStaging(inFlight: Set<String>, scope: RecoveryScope) async throws -> Int {
+        var recovered = 0
+        for image in try await metadata.images(inStatus: .uploading)
+        where inFlight.contains(image.id) && scope.isAbandoned(image.id) {
             guard try await blobs.size(key: Self.stagingKey(image.id)) == nil else { continue }
-            _ = try await metadata.transition(id: image.id, from: [.uploading], to: .queued) { img in
+            let reset = try? await metadata.transition(id: image.id, from: [.uploading], to: .queued) { img in
                 img.size = nil
                 img.updatedAt = Self.now()
             }
+            guard reset != nil else { continue }
+            recovered += 1
             logger.notice("image \(image.id) was being staged when the server stopped; it is queued again")
         }
+        return recovered
     }
 }

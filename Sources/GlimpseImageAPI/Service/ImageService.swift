@@ -34,6 +34,8 @@ public final class ImageService: Sendable {
     public let importOptions: ImportOptions
     /// The node-local image cache downloads are served from when it holds the image (`/v2/cache`).
     public let cache: ImageCache?
+    /// This node among the nodes sharing the metadata store (`.single` on the embedded store).
+    public let node: NodeMembership
     let logger: Logger
     let pipeline: UploadPipeline
     /// In-flight writes' holds on their projects' quotas, shared by every write path.
@@ -43,9 +45,10 @@ public final class ImageService: Sendable {
 
     public init(
         metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(),
-        importOptions: ImportOptions = .init(), cache: ImageCache? = nil, logger: Logger
+        importOptions: ImportOptions = .init(), cache: ImageCache? = nil, node: NodeMembership = .single, logger: Logger
     ) {
         self.cache = cache
+        self.node = node
         self.metadata = metadata
         self.blobs = blobs
         self.limits = limits
@@ -210,6 +213,12 @@ public final class ImageService: Sendable {
         guard image.diskFormat != nil, image.containerFormat != nil else {
             throw GlimpseError.badRequest("Properties disk_format, container_format must be set prior to saving data.")
         }
+        return try await withWorkClaim(image.id) { try await uploadClaimed(image, body: body, declaredSize: declaredSize) }
+    }
+
+    private func uploadClaimed<Body: AsyncSequence & Sendable>(
+        _ image: Image, body: Body, declaredSize: Int64?
+    ) async throws -> Image where Body.Element == ByteBuffer {
         try await metadata.transition(id: image.id, from: [.queued], to: .saving)
         let data: IngestedData
         do {
@@ -354,32 +363,40 @@ public final class ImageService: Sendable {
 
     // MARK: recovery
 
-    /// After a crash: uploads that were in flight go back to queued, half-written data is removed, and data
-    /// belonging to no image with data is collected.
+    /// After a crash: uploads, stages and imports that this node (before its restart) or a dead node left go back
+    /// to where they started, half-written data is removed, and data belonging to no image with data is collected.
+    /// Work that a live node claims is left alone.
     public func recover() async throws {
         logger.info("upload digests: MD5 from swift-crypto, SHA-512 from \(SystemSHA512.isAvailable ? "the system's OpenSSL" : "swift-crypto (no system libcrypto found)")")
-        for image in try await metadata.images(inStatus: .saving) {
-            try await metadata.transition(id: image.id, from: [.saving], to: .queued)
-            logger.notice("image \(image.id) was being uploaded when the server stopped; it is queued again")
-        }
-        try await recoverLocationImports()
-        try await recoverImports()
-        try await recoverStaging()
+        try await heartbeat()
+        let inFlight = try await inFlightImageIDs()
+        let scope = try await recoveryScope(atStart: true)
+        _ = try await recoverInterruptedWork(inFlight: inFlight, scope: scope)
         let removed = try await blobs.removeIncomplete()
         if removed > 0 { logger.notice("removed \(removed) incomplete upload(s)") }
+        for dead in scope.deadNodes {
+            let removed = try await blobs.removeIncomplete(ofWriter: dead)
+            if removed > 0 { logger.notice("removed \(removed) incomplete upload(s) of dead node \(dead)") }
+        }
         let ids = try await metadata.allImageIDs()
         for key in try await blobs.keys() {
             let staging = key.hasSuffix(".staging")
             let id = staging ? String(key.dropLast(8)) : key
-            var keep = false
-            if ids.contains(id), let image = try await metadata.image(id: id) {
-                keep = staging ? image.status == .uploading : image.status.hasData
+            // Read the record again when the id was not in the first read: another node may have created the
+            // image (and written its data) since.
+            guard let image = try await metadata.image(id: id) else {
+                if !ids.contains(id) { try await removeUnowned(key) }
+                continue
             }
-            if !keep {
-                try await blobs.delete(key: key)
-                logger.notice("removed data of image \(key), which has no image record with data")
-            }
+            // Data of work still in flight (on a live node) is kept: it is settled by that node.
+            let keep = staging ? (image.status == .uploading || image.status == .importing) : (image.status.hasData || image.status == .saving || image.status == .importing)
+            if !keep { try await removeUnowned(key) }
         }
+    }
+
+    private func removeUnowned(_ key: String) async throws {
+        try await blobs.delete(key: key)
+        logger.notice("removed data of image \(key), which has no image record with data")
     }
 }
 

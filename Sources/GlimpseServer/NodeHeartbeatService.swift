@@ -1,0 +1,30 @@
+import GlimpseImageAPI
+import Logging
+import ServiceLifecycle
+
+/// Keeps this node's lease alive (a heartbeat three times per lease) and, once per lease, recovers what dead
+/// nodes left unfinished. Runs beside the listener until shutdown.
+struct NodeHeartbeatService: Service {
+    let images: ImageService
+    let logger: Logger
+
+    func run() async throws {
+        let interval = images.node.lease / 3
+        try? await cancelWhenGracefulShutdown {
+            var beats = 0
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                beats += 1
+                do {
+                    try await images.heartbeat()
+                    if beats % 3 == 0 { try await images.recoverDeadNodes() }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    // The database may be away for a moment; the lease is long enough to miss a beat.
+                    logger.warning("node \(images.node.nodeID): heartbeat failed: \(error)")
+                }
+            }
+        }
+    }
+}
