@@ -114,7 +114,9 @@ let package = Package(
                 "GlimpseImageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "GlimpseComputeTests",
             dependencies: [
-                "GlimpseCompute", "GlimpseServer",
+                "GlimpseCompute", "GlimpseServer", "GlimpsePostgres", "GlimpsePostgresTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

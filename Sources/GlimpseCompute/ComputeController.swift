@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GlimpseCore
 import GlimpseHTTP
@@ -20,6 +21,11 @@ public struct ComputeController: Sendable {
         self.imageEndpoint = publicURL
     }
 
+    /// Passes actions on to other nodes: no redirects, a short connect timeout (a dead node is refused quickly).
+    static let nodeClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3))))
+
     public func addRoutes(to router: Router<GlimpseRequestContext>, authenticator: any Authenticator) {
         let versions = views.versions.buffer
         let version = views.version.buffer
@@ -27,6 +33,7 @@ public struct ComputeController: Sendable {
         router.get("compute") { _, _ in Response.json(versions) }
         router.get("compute/v2.1") { _, _ in Response.json(version) }
         let api = router.group("compute/v2.1").add(middleware: ComputeAPIMiddleware(authenticator: authenticator))
+            .add(middleware: ServerHostForwardingMiddleware(service: service, client: Self.nodeClient))
         api.get("flavors") { r, c in try await listFlavors(r, c, detail: false) }
         api.get("flavors/detail") { r, c in try await listFlavors(r, c, detail: true) }
         api.get("flavors/:id", use: showFlavor)

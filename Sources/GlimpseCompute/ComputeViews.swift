@@ -77,7 +77,7 @@ struct ComputeViews: Sendable {
 
     /// A FNV-based stand-in for Nova's `hostId` (sha224 of project and host): stable per project and host,
     /// different across projects, reveals neither.
-    func hostID(project: String) -> String {
+    func hostID(project: String, host: String) -> String {
         var out = ""
         var seed: UInt64 = 0xcbf2_9ce4_8422_2325
         for round in 0..<4 {
@@ -102,7 +102,7 @@ struct ComputeViews: Sendable {
             ("tenant_id", .string(s.projectID)),
             ("user_id", .string(s.userID)),
             ("metadata", .dict(s.metadata)),
-            ("hostId", .string(launched ? hostID(project: s.projectID) : "")),
+            ("hostId", .string(launched ? hostID(project: s.projectID, host: s.host ?? host) : "")),
             ("image", .object([
                 ("id", .string(s.imageID)),
                 ("links", .array([.object([("rel", .string("bookmark")), ("href", .string("\(base)/images/\(s.imageID)"))])])),
@@ -141,9 +141,9 @@ struct ComputeViews: Sendable {
         ]
         if caller.isAdmin {
             o += [
-                ("OS-EXT-SRV-ATTR:host", launched ? .string(host) : .null),
+                ("OS-EXT-SRV-ATTR:host", launched ? .string(s.host ?? host) : .null),
                 ("OS-EXT-SRV-ATTR:instance_name", .string(String(format: "instance-%08llx", s.serial))),
-                ("OS-EXT-SRV-ATTR:hypervisor_hostname", launched ? .string(host) : .null),
+                ("OS-EXT-SRV-ATTR:hypervisor_hostname", launched ? .string(s.host ?? host) : .null),
             ]
             if v >= APIVersion(2, 3) {
                 o += [

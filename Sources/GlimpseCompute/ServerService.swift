@@ -256,7 +256,7 @@ public final class ServerService: Sendable {
                 description: req.description, projectID: project, userID: caller.userID, imageID: image.id,
                 flavor: flavor, vmState: VMState.building, taskState: TaskState.scheduling,
                 powerState: PowerState.noState.rawValue, metadata: req.metadata, systemMetadata: sys,
-                createdAt: now, updatedAt: now)
+                createdAt: now, updatedAt: now, host: images.node.nodeID)
             let s = try await store.insertServer(record)
             created.append(s)
             logger.info("server \(s.id) (\(s.name)) building from image \(image.id), flavor \(flavor.name)")

@@ -203,7 +203,7 @@ extension ServerService {
         // A qemu-img that outlived the previous Glimpse may still be writing into the scratch directory: end it
         // (and wait) before anything there is removed.
         let helpersGone = await HelperProcesses.endLeftovers(scratch: scratch, logger: logger)
-        for var s in try await store.servers(projectID: nil) {
+        for var s in try await store.servers(projectID: nil) where runsHere(s) {
             if let image = s.snapshotImageID {
                 await discardSnapshotImage(image)
                 logger.notice("server \(s.id): a snapshot into image \(image) was interrupted; image deleted, task cleared")
@@ -259,7 +259,7 @@ extension ServerService {
     /// this service does not know (another Nova using Glimpse as its image service) are left alone.
     func discardOrphanSnapshotImages(createdBefore start: Timestamp) async throws {
         var servers: [String: ServerRecord] = [:]
-        for s in try await store.servers(projectID: nil) { servers[s.id] = s }
+        for s in try await store.servers(projectID: nil) where runsHere(s) { servers[s.id] = s }
         for image in try await images.metadata.images(inStatus: .queued) {
             guard image.properties["image_type"] == "snapshot", let uuid = image.properties["instance_uuid"],
                 let server = servers[uuid], server.snapshotImageID != image.id, image.createdAt < start

@@ -68,6 +68,16 @@ public enum GlimpseApplication {
             server: .http1(configuration: ListenerWiring.http1Configuration(config, logger: logger)),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             services: [NodeHeartbeatService(images: images, logger: logger)],
+            onServerRunning: { channel in
+                // Without --node-address the other nodes reach this one where its listener is bound (port 0 too).
+                guard config.nodeAddress == nil, let bound = channel.localAddress, let port = bound.port else { return }
+                let ip = bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? config.host
+                do {
+                    try await images.advertise(address: "http://\(ip):\(port)")
+                } catch {
+                    logger.warning("node address not announced: \(error)")
+                }
+            },
             logger: logger)
     }
 }

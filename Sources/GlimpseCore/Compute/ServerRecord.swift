@@ -34,14 +34,18 @@ public struct ServerRecord: Sendable, Equatable, Codable {
     /// Where the driver keeps the root disk.
     public var diskPath: String?
     public var locked: Bool
+    /// The node that runs the server (Nova's compute host): its disk and guest live there, so actions on it go
+    /// there. Nil for servers recorded before nodes had ids (the only node's).
+    public var host: String?
 
     public init(
         id: String, serial: Int64 = 0, name: String, description: String? = nil, projectID: String, userID: String,
         imageID: String, flavor: Flavor, vmState: String, taskState: String?, powerState: Int,
         metadata: [String: String] = [:], systemMetadata: [String: String] = [:], createdAt: Int64, updatedAt: Int64,
         launchedAt: Int64? = nil, faultMessage: String? = nil, faultCode: Int? = nil, faultAt: Int64? = nil,
-        snapshotImageID: String? = nil, diskPath: String? = nil, locked: Bool = false
+        snapshotImageID: String? = nil, diskPath: String? = nil, locked: Bool = false, host: String? = nil
     ) {
+        self.host = host
         self.id = id
         self.serial = serial
         self.name = name

@@ -33,7 +33,21 @@ extension ImageService {
 
     /// Records that this node is alive.
     public func heartbeat() async throws {
-        try await metadata.heartbeat(NodeLease(node: node.nodeID, address: node.address, heartbeatAt: Self.now()))
+        let address = advertisedAddress.withLock { $0 }
+        try await metadata.heartbeat(NodeLease(node: node.nodeID, address: address, heartbeatAt: Self.now()))
+    }
+
+    /// Announces where the other nodes reach this node from now on (once the listener is bound to its port).
+    public func advertise(address: String) async throws {
+        advertisedAddress.withLock { $0 = address }
+        try await heartbeat()
+    }
+
+    /// The node's lease when its heartbeat is recent enough for it to be alive; nil otherwise.
+    public func liveNode(_ id: String) async throws -> NodeLease? {
+        let leaseMicros = node.lease.components.seconds * 1_000_000
+        let now = Self.now().microseconds
+        return try await metadata.nodeLeases().first { $0.node == id && now - $0.heartbeatAt.microseconds <= leaseMicros }
     }
 
     /// Which unfinished work may be recovered now: images read before claims (a claim is made before its image

@@ -36,6 +36,8 @@ public final class ImageService: Sendable {
     public let cache: ImageCache?
     /// This node among the nodes sharing the metadata store (`.single` on the embedded store).
     public let node: NodeMembership
+    /// The address heartbeats announce: `node.address` until the listener knows its port (`advertise`).
+    let advertisedAddress: Mutex<String>
     let logger: Logger
     let pipeline: UploadPipeline
     /// In-flight writes' holds on their projects' quotas, shared by every write path.
@@ -49,6 +51,7 @@ public final class ImageService: Sendable {
     ) {
         self.cache = cache
         self.node = node
+        self.advertisedAddress = Mutex(node.address)
         self.metadata = metadata
         self.blobs = blobs
         self.limits = limits
