@@ -92,6 +92,14 @@ enum PostgresMetadataSchema {
                 image_id TEXT PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
                 node TEXT NOT NULL)
             """,
+            """
+            CREATE TABLE quota_holds (
+                project TEXT NOT NULL,
+                node TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                version BIGINT NOT NULL,
+                PRIMARY KEY (project, node))
+            """,
         ]),
     ])
 }

@@ -57,4 +57,34 @@ extension PostgresMetadataStore {
             return claims
         }
     }
+
+    public func publishQuotaHold(project: String, node: String, bytes: Int64, version: Int64) async throws {
+        try await transaction { db in
+            try await db.query(
+                """
+                INSERT INTO quota_holds (project, node, bytes, version) VALUES (\(project), \(node), \(bytes), \(version))
+                ON CONFLICT (project, node) DO UPDATE SET bytes = EXCLUDED.bytes, version = EXCLUDED.version
+                WHERE quota_holds.version < EXCLUDED.version
+                """, logger: logger)
+        }
+    }
+
+    public func quotaHeldByOtherNodes(project: String, node: String, aliveSince: Timestamp) async throws -> Int64 {
+        try await read { db in
+            var total: Int64 = 0
+            for try await sum in try await db.query(
+                """
+                SELECT COALESCE(SUM(h.bytes), 0)::BIGINT FROM quota_holds h JOIN node_leases l ON l.node = h.node
+                WHERE h.project = \(project) AND h.node <> \(node) AND l.heartbeat_at >= \(aliveSince.microseconds)
+                """, logger: logger
+            ).decode(Int64.self) {
+                total = sum
+            }
+            return total
+        }
+    }
+
+    public func clearQuotaHolds(node: String) async throws {
+        try await transaction { db in try await db.query("DELETE FROM quota_holds WHERE node = \(node)", logger: logger) }
+    }
 }

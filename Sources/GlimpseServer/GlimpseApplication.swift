@@ -23,7 +23,8 @@ public enum GlimpseApplication {
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let node = NodeMembership(
             nodeID: try NodeIdentity.load(dataDirectory: config.dataDirectory),
-            address: config.nodeAddress ?? "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)")
+            address: config.nodeAddress ?? "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)",
+            sharesStore: config.database != nil)
         let images = ImageService(
             metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, importOptions: config.imports,
             cache: cache, node: node, logger: logger)

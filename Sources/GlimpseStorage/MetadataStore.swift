@@ -54,6 +54,13 @@ public protocol MetadataStore: Sendable {
     func releaseWork(imageID: String, node: String) async throws
     /// Image id → the node that claimed work on it.
     func workClaims() async throws -> [String: String]
+    /// Records the bytes `node`'s writers hold or ask for on the project's quota, unless a later `version` of the
+    /// same node is recorded already (publishers may overtake each other).
+    func publishQuotaHold(project: String, node: String, bytes: Int64, version: Int64) async throws
+    /// Bytes the writers of every other node alive since `aliveSince` hold on the project's quota.
+    func quotaHeldByOtherNodes(project: String, node: String, aliveSince: Timestamp) async throws -> Int64
+    /// Forgets every hold `node` published (at its start: a restarted node holds nothing).
+    func clearQuotaHolds(node: String) async throws
 }
 
 extension MetadataStore {

@@ -17,8 +17,41 @@ extension SQLiteMetadataStore {
                         image_id TEXT PRIMARY KEY NOT NULL REFERENCES images(id) ON DELETE CASCADE,
                         node TEXT NOT NULL
                     ) WITHOUT ROWID;
+                    CREATE TABLE quota_holds (
+                        project TEXT NOT NULL,
+                        node TEXT NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        PRIMARY KEY (project, node)
+                    ) WITHOUT ROWID;
                     """)
         }
+    }
+
+    public func publishQuotaHold(project: String, node: String, bytes: Int64, version: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO quota_holds (project, node, bytes, version) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (project, node) DO UPDATE SET bytes = excluded.bytes, version = excluded.version
+                    WHERE quota_holds.version < excluded.version
+                    """, arguments: [project, node, bytes, version])
+        }
+    }
+
+    public func quotaHeldByOtherNodes(project: String, node: String, aliveSince: Timestamp) async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(h.bytes), 0) FROM quota_holds h JOIN node_leases l ON l.node = h.node
+                    WHERE h.project = ? AND h.node <> ? AND l.heartbeat_at >= ?
+                    """, arguments: [project, node, aliveSince.microseconds]) ?? 0
+        }
+    }
+
+    public func clearQuotaHolds(node: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM quota_holds WHERE node = ?", arguments: [node]) }
     }
 
     public func heartbeat(_ lease: NodeLease) async throws {

@@ -25,12 +25,12 @@ struct NodeRecoveryTests {
         }
 
         /// A node's image service (a start of `glimpse serve` with this id), without its start-up recovery.
-        func node(_ id: String, lease: Duration = .seconds(30)) async throws -> ImageService {
+        func node(_ id: String, lease: Duration = .seconds(30), limits: ImageLimits = .init()) async throws -> ImageService {
             var logger = Logger(label: "glimpse.test.node.\(id)")
             logger.logLevel = .error
             return ImageService(
                 metadata: try await PostgresMetadataStore.open(database.configuration, logger: logger),
-                blobs: try FileBlobStore(root: imageDirectory, writer: id),
+                blobs: try FileBlobStore(root: imageDirectory, writer: id), limits: limits,
                 node: NodeMembership(nodeID: id, address: "http://\(id):9292", lease: lease), logger: logger)
         }
     }

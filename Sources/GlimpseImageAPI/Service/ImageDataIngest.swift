@@ -42,10 +42,7 @@ extension ImageService {
         if let declaredSize, declaredSize > cap { throw GlimpseError.tooLarge(sizeCapMessage) }
         var reservation: QuotaReservation?
         if case .project(let owner?) = charge, let quota = limits.projectQuota {
-            let metadata = self.metadata
-            reservation = QuotaReservation(
-                ledger: quotaLedger, owner: owner, quota: quota,
-                usage: { try await metadata.storageUsed(byOwner: $0) })
+            reservation = sharedQuotaReservation(owner: owner, quota: quota)
         }
         do {
             // A declared size is reserved whole before any byte flows: a write that cannot fit fails at once.

@@ -31,6 +31,28 @@ extension ImageService {
         }
     }
 
+    /// A hold on the project's quota that counts what is stored and what every node's writers hold: with a shared
+    /// store this node publishes its writers' holds and reads the other live nodes' ones.
+    func sharedQuotaReservation(owner: String, quota: Int64) -> QuotaReservation {
+        let metadata = self.metadata
+        guard node.sharesStore else {
+            return QuotaReservation(
+                ledger: quotaLedger, owner: owner, quota: quota, usage: { try await metadata.storageUsed(byOwner: $0) })
+        }
+        let nodeID = node.nodeID
+        let lease = node.lease
+        return QuotaReservation(
+            ledger: quotaLedger, owner: owner, quota: quota,
+            usage: { owner in
+                let aliveSince = Timestamp(microseconds: Self.now().microseconds - lease.components.seconds * 1_000_000)
+                let others = try await metadata.quotaHeldByOtherNodes(project: owner, node: nodeID, aliveSince: aliveSince)
+                return try await metadata.storageUsed(byOwner: owner) + others
+            },
+            publish: { owner, bytes, version in
+                try await metadata.publishQuotaHold(project: owner, node: nodeID, bytes: bytes, version: version)
+            })
+    }
+
     /// Records that this node is alive.
     public func heartbeat() async throws {
         let address = advertisedAddress.withLock { $0 }

@@ -372,6 +372,7 @@ public final class ImageService: Sendable {
     public func recover() async throws {
         logger.info("upload digests: MD5 from swift-crypto, SHA-512 from \(SystemSHA512.isAvailable ? "the system's OpenSSL" : "swift-crypto (no system libcrypto found)")")
         try await heartbeat()
+        try await metadata.clearQuotaHolds(node: node.nodeID)
         let inFlight = try await inFlightImageIDs()
         let scope = try await recoveryScope(atStart: true)
         _ = try await recoverInterruptedWork(inFlight: inFlight, scope: scope)

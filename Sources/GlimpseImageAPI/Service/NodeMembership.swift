@@ -9,15 +9,18 @@ public struct NodeMembership: Sendable {
     public var address: String
     /// How long a heartbeat keeps a node alive; heartbeats come three times per lease.
     public var lease: Duration
+    /// Other nodes may share the metadata store (PostgreSQL): quota holds are published to them.
+    public var sharesStore: Bool
 
-    public init(nodeID: String, address: String, lease: Duration = .seconds(30)) {
+    public init(nodeID: String, address: String, lease: Duration = .seconds(30), sharesStore: Bool = true) {
         self.nodeID = nodeID
         self.address = address
         self.lease = lease
+        self.sharesStore = sharesStore
     }
 
     /// The only node of a deployment (the embedded SQLite store is never shared).
-    public static let single = NodeMembership(nodeID: "local", address: "")
+    public static let single = NodeMembership(nodeID: "local", address: "", sharesStore: false)
 
     var heartbeatInterval: Duration { lease / 3 }
 }

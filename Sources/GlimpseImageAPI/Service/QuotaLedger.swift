@@ -10,6 +10,8 @@ import Synchronization
 final class QuotaLedger: Sendable {
     private struct State {
         var nextWriter: UInt64 = 0
+        /// Counts every change, so totals published to other nodes can be ordered.
+        var version: Int64 = 0
         /// Bytes granted to each writer, per owner.
         var held: [String: [UInt64: Int64]] = [:]
         /// Bytes writers are asking for right now (added before their usage query, removed or granted after it).
@@ -28,14 +30,21 @@ final class QuotaLedger: Sendable {
     /// Announces that `writer` asks for `bytes` more; returns the owner's total, held and pending, this ask included.
     func ask(_ bytes: Int64, owner: String, writer: UInt64) -> Int64 {
         state.withLock { s in
+            s.version += 1
             s.pending[owner, default: [:]][writer, default: 0] += bytes
             return Self.total(s.held[owner]) + Self.total(s.pending[owner])
         }
     }
 
+    /// What this node's writers of `owner` hold and ask for now, with the change count it was read at.
+    func nodeTotal(owner: String) -> (bytes: Int64, version: Int64) {
+        state.withLock { s in (Self.total(s.held[owner]) + Self.total(s.pending[owner]), s.version) }
+    }
+
     /// Ends `writer`'s ask: granted (the bytes become held) or withdrawn.
     func settle(_ bytes: Int64, owner: String, writer: UInt64, granted: Bool) {
         state.withLock { s in
+            s.version += 1
             Self.adjust(&s.pending, owner, writer, -bytes)
             if granted { Self.adjust(&s.held, owner, writer, bytes) }
         }
@@ -43,7 +52,10 @@ final class QuotaLedger: Sendable {
 
     /// Gives back `bytes` `writer` held.
     func remove(_ bytes: Int64, owner: String, writer: UInt64) {
-        state.withLock { s in Self.adjust(&s.held, owner, writer, -bytes) }
+        state.withLock { s in
+            s.version += 1
+            Self.adjust(&s.held, owner, writer, -bytes)
+        }
     }
 
     /// The bytes held for `owner` by every writer but `writer` (pending asks not counted).
@@ -78,6 +90,9 @@ final class QuotaReservation: Sendable {
     let owner: String
     let quota: Int64
     let usage: @Sendable (String) async throws -> Int64
+    /// With several nodes on one database: tells the other nodes what this node's writers of the project hold
+    /// and ask for (their `usage` includes it). Nil on a single node.
+    let publish: (@Sendable (_ owner: String, _ bytes: Int64, _ version: Int64) async throws -> Void)?
     /// How long at most such a writer waits (its client is kept waiting meanwhile).
     let longestWait: Duration
     private let writer: UInt64
@@ -85,8 +100,10 @@ final class QuotaReservation: Sendable {
 
     init(
         ledger: QuotaLedger, owner: String, quota: Int64, longestWait: Duration = .seconds(30),
-        usage: @escaping @Sendable (String) async throws -> Int64
+        usage: @escaping @Sendable (String) async throws -> Int64,
+        publish: (@Sendable (_ owner: String, _ bytes: Int64, _ version: Int64) async throws -> Void)? = nil
     ) {
+        self.publish = publish
         self.ledger = ledger
         self.owner = owner
         self.quota = quota
@@ -156,13 +173,16 @@ final class QuotaReservation: Sendable {
         let delta = target - granted
         guard delta > 0 else { return .granted }
         let total = ledger.ask(delta, owner: owner, writer: writer)
-        // Usage is read after the ask is visible to every other writer: one of two racing writers always sees the
-        // other (a finishing write is in the metadata store before its hold is given back).
+        // Usage is read after the ask is visible to every other writer, on this node and (published) on the others:
+        // one of two racing writers always sees the other (a finishing write is in the metadata store before its
+        // hold is given back).
         let used: Int64
         do {
+            try await publishNodeTotal()
             used = try await usage(owner)
         } catch {
             ledger.settle(delta, owner: owner, writer: writer, granted: false)
+            try? await publishNodeTotal()
             throw error
         }
         if used <= quota - total {
@@ -171,6 +191,7 @@ final class QuotaReservation: Sendable {
             return .granted
         }
         ledger.settle(delta, owner: owner, writer: writer, granted: false)
+        try? await publishNodeTotal()
         let firm = used + ledger.heldByOthers(owner: owner, writer: writer) + target
         return firm <= quota ? .crowded : .full
     }
@@ -181,6 +202,17 @@ final class QuotaReservation: Sendable {
             defer { value = 0 }
             return value
         }
-        if amount > 0 { ledger.remove(amount, owner: owner, writer: writer) }
+        if amount > 0 {
+            ledger.remove(amount, owner: owner, writer: writer)
+            // The smaller total reaches the other nodes shortly; until then they count this node's hold twice
+            // beside the stored size, which errs on the safe side.
+            if publish != nil { Task { try? await publishNodeTotal() } }
+        }
+    }
+
+    private func publishNodeTotal() async throws {
+        guard let publish else { return }
+        let (bytes, version) = ledger.nodeTotal(owner: owner)
+        try await publish(owner, bytes, version)
     }
 }
