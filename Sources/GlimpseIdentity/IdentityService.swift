@@ -22,7 +22,12 @@ public final class IdentityService: Sendable {
         self.store = store
         self.options = options
         self.logger = logger
-        self.cache = TokenCache(ttl: options.cacheTTL)
+        // A store shared by several nodes gets no token cache: a revocation (or a user disabled, a role removed, a
+        // credential deleted) on another node must fail here at once, and this node cannot see those changes
+        // without asking the store. Validating from the store costs a handful of indexed single-row queries (a
+        // few milliseconds, see the PostgreSQL nodes tests); a cross-node invalidation (LISTEN/NOTIFY) would save
+        // them but would trust the cache during a lost notification or a reconnect, which is not at once.
+        self.cache = TokenCache(ttl: store.sharedAcrossNodes ? .zero : options.cacheTTL)
         self.bruteForce = AuthenticationGuard(options: options.bruteForce)
     }
 

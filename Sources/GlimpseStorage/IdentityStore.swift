@@ -144,6 +144,10 @@ public struct IdentityTokenRecord: Sendable, Hashable {
 /// within a domain); deletes return whether something was deleted and cascade to assignments (and, for users,
 /// tokens).
 public protocol IdentityStore: Sendable {
+    /// True when other processes change the same identity data at any moment (a database shared by several
+    /// nodes): then nothing read from the store may be trusted from memory, not even for a few seconds.
+    var sharedAcrossNodes: Bool { get }
+
     // domains
     func domains() async throws -> [IdentityDomain]
     func domain(id: String) async throws -> IdentityDomain?
@@ -246,4 +250,9 @@ public protocol IdentityStore: Sendable {
     func revokeTokens(userID: String) async throws
     /// Forgets tokens that expired before `now`.
     func purgeTokens(expiredBefore now: Timestamp) async throws
+}
+
+extension IdentityStore {
+    /// Embedded stores belong to one process.
+    public var sharedAcrossNodes: Bool { false }
 }
