@@ -2,7 +2,7 @@ import PostgresNIO
 
 /// The identity store's schema: the SQLite identity schema's final shape (domains, projects, users, roles and
 /// implied roles, grants to users and groups on projects, domains and the system, tokens, application
-/// credentials, credentials and the service catalog) in one migration. Every text column collates as "C" so
+/// credentials, credentials and the service catalog) in one migration, plus the change version of the store. Every text column collates as "C" so
 /// listings order bytewise, as SQLite's BINARY collation does. Grants on a project or domain reference it by a
 /// typed (target_type, target_id) pair without a foreign key, as in SQLite; the store deletes them with their target.
 enum PostgresIdentitySchema {
@@ -157,6 +157,13 @@ enum PostgresIdentitySchema {
                 region_id TEXT COLLATE "C" REFERENCES identity_regions (id) ON DELETE SET NULL,
                 enabled BOOLEAN NOT NULL DEFAULT TRUE)
             """,
+            // One row: the change version every node's token cache checks (see PostgresIdentityStore.storing).
+            """
+            CREATE TABLE identity_change_version (
+                singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+                version BIGINT NOT NULL)
+            """,
+            "INSERT INTO identity_change_version (singleton, version) VALUES (TRUE, 0)",
         ]),
     ])
 }

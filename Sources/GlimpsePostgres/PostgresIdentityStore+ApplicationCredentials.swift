@@ -51,7 +51,7 @@ extension PostgresIdentityStore {
         let expires = c.expiresAt?.microseconds
         let roles = c.roleIDs.joined(separator: ",")
         try await storing("application credential") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_application_credentials
                     (id, user_id, name, description, project_id, system, secret_hash, expires_at, unrestricted, role_ids)
@@ -68,7 +68,7 @@ extension PostgresIdentityStore {
 
     public func deleteApplicationCredentials(userID: String, projectID: String) async throws {
         try await storing("application credential") { db in
-            try await db.query(
+            _ = try await db.query(
                 "DELETE FROM identity_application_credentials WHERE user_id = \(userID) AND project_id = \(projectID)",
                 logger: logger)
         }

@@ -19,7 +19,7 @@ extension PostgresIdentityStore {
 
     public func insertRegion(_ r: IdentityRegion) async throws {
         try await storing("region") { db in
-            try await db.query(
+            _ = try await db.query(
                 "INSERT INTO identity_regions (id, description, parent_region_id) VALUES (\(r.id), \(r.description), \(r.parentRegionID))",
                 logger: logger)
         }
@@ -27,7 +27,7 @@ extension PostgresIdentityStore {
 
     public func updateRegion(_ r: IdentityRegion) async throws {
         try await storing("region") { db in
-            try await db.query(
+            _ = try await db.query(
                 "UPDATE identity_regions SET description = \(r.description), parent_region_id = \(r.parentRegionID) WHERE id = \(r.id)",
                 logger: logger)
         }
@@ -51,7 +51,7 @@ extension PostgresIdentityStore {
 
     public func insertCatalogService(_ s: IdentityCatalogService) async throws {
         try await storing("service") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_catalog_services (id, type, name, description, enabled)
                 VALUES (\(s.id), \(s.type), \(s.name), \(s.description), \(s.enabled))
@@ -61,7 +61,7 @@ extension PostgresIdentityStore {
 
     public func updateCatalogService(_ s: IdentityCatalogService) async throws {
         try await storing("service") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 UPDATE identity_catalog_services SET type = \(s.type), name = \(s.name), description = \(s.description),
                     enabled = \(s.enabled) WHERE id = \(s.id)
@@ -91,7 +91,7 @@ extension PostgresIdentityStore {
 
     public func insertEndpoint(_ e: IdentityEndpoint) async throws {
         try await storing("endpoint") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_endpoints (id, service_id, interface, url, region_id, enabled)
                 VALUES (\(e.id), \(e.serviceID), \(e.interface), \(e.url), \(e.regionID), \(e.enabled))
@@ -101,7 +101,7 @@ extension PostgresIdentityStore {
 
     public func updateEndpoint(_ e: IdentityEndpoint) async throws {
         try await storing("endpoint") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 UPDATE identity_endpoints SET service_id = \(e.serviceID), interface = \(e.interface), url = \(e.url),
                     region_id = \(e.regionID), enabled = \(e.enabled) WHERE id = \(e.id)

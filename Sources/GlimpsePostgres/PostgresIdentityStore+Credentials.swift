@@ -26,7 +26,7 @@ extension PostgresIdentityStore {
 
     public func insertCredential(_ c: IdentityCredential) async throws {
         try await storing("credential") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_credentials (id, user_id, project_id, type, blob)
                 VALUES (\(c.id), \(c.userID), \(c.projectID), \(c.type), \(c.blob))
@@ -36,7 +36,7 @@ extension PostgresIdentityStore {
 
     public func updateCredential(_ c: IdentityCredential) async throws {
         try await storing("credential") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 UPDATE identity_credentials SET user_id = \(c.userID), project_id = \(c.projectID), type = \(c.type),
                     blob = \(c.blob) WHERE id = \(c.id)

@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresIdentityStore {
     public func updateDomain(_ d: IdentityDomain) async throws {
         try await storing("domain") { db in
-            try await db.query(
+            _ = try await db.query(
                 "UPDATE identity_domains SET name = \(d.name), description = \(d.description), enabled = \(d.enabled) WHERE id = \(d.id)",
                 logger: logger)
         }

@@ -27,7 +27,7 @@ extension PostgresIdentityStore {
 
     public func insertGroup(_ g: IdentityGroup) async throws {
         try await storing("group") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_groups (id, name, domain_id, description, extra)
                 VALUES (\(g.id), \(g.name), \(g.domainID), \(g.description), \(g.extraJSON))
@@ -37,7 +37,7 @@ extension PostgresIdentityStore {
 
     public func updateGroup(_ g: IdentityGroup) async throws {
         try await storing("group") { db in
-            try await db.query(
+            _ = try await db.query(
                 "UPDATE identity_groups SET name = \(g.name), description = \(g.description), extra = \(g.extraJSON) WHERE id = \(g.id)",
                 logger: logger)
         }

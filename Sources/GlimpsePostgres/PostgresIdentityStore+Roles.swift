@@ -21,7 +21,7 @@ extension PostgresIdentityStore {
     public func insertRole(_ r: IdentityRole) async throws {
         let domainID = r.domainID ?? ""
         try await storing("role") { db in
-            try await db.query(
+            _ = try await db.query(
                 "INSERT INTO identity_roles (id, name, description, domain_id) VALUES (\(r.id), \(r.name), \(r.description), \(domainID))",
                 logger: logger)
         }
@@ -29,7 +29,7 @@ extension PostgresIdentityStore {
 
     public func updateRole(_ r: IdentityRole) async throws {
         try await storing("role") { db in
-            try await db.query(
+            _ = try await db.query(
                 "UPDATE identity_roles SET name = \(r.name), description = \(r.description) WHERE id = \(r.id)", logger: logger)
         }
     }
@@ -53,7 +53,7 @@ extension PostgresIdentityStore {
 
     public func insertImpliedRole(_ rule: IdentityImpliedRole) async throws {
         try await storing("implied role") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_implied_roles (prior_role_id, implied_role_id)
                 VALUES (\(rule.priorRoleID), \(rule.impliedRoleID)) ON CONFLICT DO NOTHING

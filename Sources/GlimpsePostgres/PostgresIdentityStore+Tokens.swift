@@ -7,8 +7,8 @@ import PostgresNIO
 extension PostgresIdentityStore {
     public func insertToken(_ t: IdentityTokenRecord) async throws {
         let methods = t.methods.joined(separator: ",")
-        try await storing("token") { db in
-            try await db.query(
+        try await storing("token", invalidates: false) { db in
+            _ = try await db.query(
                 """
                 INSERT INTO identity_tokens (hash, user_id, project_id, methods, issued_at, expires_at, audit_id,
                     parent_audit_id, revoked, scope_system, scope_domain_id, application_credential_id)
@@ -47,14 +47,14 @@ extension PostgresIdentityStore {
 
     public func revokeTokens(userID: String) async throws {
         try await storing("token") { db in
-            try await db.query("UPDATE identity_tokens SET revoked = TRUE WHERE user_id = \(userID)", logger: logger)
+            _ = try await db.query("UPDATE identity_tokens SET revoked = TRUE WHERE user_id = \(userID)", logger: logger)
         }
     }
 
     public func purgeTokens(expiredBefore now: Timestamp) async throws {
         let cutoff = now.microseconds
-        try await storing("token") { db in
-            try await db.query("DELETE FROM identity_tokens WHERE expires_at < \(cutoff)", logger: logger)
+        try await storing("token", invalidates: false) { db in
+            _ = try await db.query("DELETE FROM identity_tokens WHERE expires_at < \(cutoff)", logger: logger)
         }
     }
 }

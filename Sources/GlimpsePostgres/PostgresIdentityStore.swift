@@ -6,14 +6,12 @@ import PostgresNIO
 /// `IdentityStore` on PostgreSQL, so that every Glimpse node on one database shares one identity. Same semantics
 /// as the SQLite store (uniqueness, cascades, list order); one transaction per mutation, deletes that take
 /// children with them lock the parent row first so a concurrent insert on another node either lands before
-/// (and is deleted too) or fails. Nothing is kept in memory: `sharedAcrossNodes` tells the identity service not to
-/// trust its token cache either.
+/// (and is deleted too) or fails. Nothing is kept in memory; every mutation but a token's issue increases the
+/// change version in the same transaction, which is how every node's token cache learns of it.
 public final class PostgresIdentityStore: IdentityStore {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
-
-    public var sharedAcrossNodes: Bool { true }
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -31,7 +29,7 @@ public final class PostgresIdentityStore: IdentityStore {
     ) async throws -> PostgresIdentityStore {
         let store = PostgresIdentityStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
         let client = store.client
-        try await PostgresStartup.within(startupTimeout) {
+        _ = try await PostgresStartup.within(startupTimeout) {
             try await PostgresIdentitySchema.migrations.run(on: client, logger: logger)
         }
         return store
@@ -47,10 +45,19 @@ public final class PostgresIdentityStore: IdentityStore {
     }
 
     /// A mutation whose duplicate key or missing referenced row is the caller's conflict (as SQLite's constraint
-    /// errors are in the SQLite store).
-    func storing<T: Sendable>(_ what: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// errors are in the SQLite store). Unless `invalidates` is false (issuing or purging tokens, which cannot make a
+    /// remembered validation wrong), it increases the change version, last so the version row is locked briefly.
+    func storing<T: Sendable>(
+        _ what: String, invalidates: Bool = true, _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
-            return try await transaction(body)
+            return try await transaction { db in
+                let value = try await body(db)
+                if invalidates {
+                    try await db.query("UPDATE identity_change_version SET version = version + 1", logger: logger)
+                }
+                return value
+            }
         } catch let error as PSQLError {
             let state = error.serverInfo?[.sqlState]
             if state == "23505" || state == "23503" {
@@ -68,6 +75,18 @@ public final class PostgresIdentityStore: IdentityStore {
     /// Reads run on one connection; a single statement sees one snapshot.
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in try await body(connection) }
+    }
+
+    public func changeVersion() async throws -> Int64? {
+        try await read { db in
+            var version: Int64?
+            for try await value in try await db.query("SELECT version FROM identity_change_version", logger: logger)
+                .decode(Int64.self)
+            {
+                version = value
+            }
+            return version
+        }
     }
 
     func strings(_ query: PostgresQuery) async throws -> [String] {
@@ -102,7 +121,7 @@ public final class PostgresIdentityStore: IdentityStore {
 
     public func insertDomain(_ d: IdentityDomain) async throws {
         try await storing("domain") { db in
-            try await db.query(
+            _ = try await db.query(
                 "INSERT INTO identity_domains (id, name, description, enabled) VALUES (\(d.id), \(d.name), \(d.description), \(d.enabled))",
                 logger: logger)
         }
@@ -135,7 +154,7 @@ public final class PostgresIdentityStore: IdentityStore {
 
     public func insertProject(_ p: IdentityProject) async throws {
         try await storing("project") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_projects (id, name, domain_id, description, enabled, extra)
                 VALUES (\(p.id), \(p.name), \(p.domainID), \(p.description), \(p.enabled), \(p.extraJSON))
@@ -145,7 +164,7 @@ public final class PostgresIdentityStore: IdentityStore {
 
     public func updateProject(_ p: IdentityProject) async throws {
         try await storing("project") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 UPDATE identity_projects SET name = \(p.name), description = \(p.description), enabled = \(p.enabled),
                     extra = \(p.extraJSON) WHERE id = \(p.id)
@@ -203,7 +222,7 @@ public final class PostgresIdentityStore: IdentityStore {
 
     public func insertUser(_ u: IdentityUser) async throws {
         try await storing("user") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 INSERT INTO identity_users (id, name, domain_id, enabled, default_project_id, password_hash, extra)
                 VALUES (\(u.id), \(u.name), \(u.domainID), \(u.enabled), \(u.defaultProjectID), \(u.passwordHash), \(u.extraJSON))
@@ -213,7 +232,7 @@ public final class PostgresIdentityStore: IdentityStore {
 
     public func updateUser(_ u: IdentityUser) async throws {
         try await storing("user") { db in
-            try await db.query(
+            _ = try await db.query(
                 """
                 UPDATE identity_users SET name = \(u.name), enabled = \(u.enabled), default_project_id = \(u.defaultProjectID),
                     password_hash = \(u.passwordHash), extra = \(u.extraJSON) WHERE id = \(u.id)

@@ -144,9 +144,10 @@ public struct IdentityTokenRecord: Sendable, Hashable {
 /// within a domain); deletes return whether something was deleted and cascade to assignments (and, for users,
 /// tokens).
 public protocol IdentityStore: Sendable {
-    /// True when other processes change the same identity data at any moment (a database shared by several
-    /// nodes): then nothing read from the store may be trusted from memory, not even for a few seconds.
-    var sharedAcrossNodes: Bool { get }
+    /// For a store other processes change at any moment (a database shared by several nodes): a number that
+    /// every committed change of identity data (except issuing a token) increases. A validation remembered in
+    /// memory is trusted only while this number is unchanged. Nil: only this process writes the store.
+    func changeVersion() async throws -> Int64?
 
     // domains
     func domains() async throws -> [IdentityDomain]
@@ -254,5 +255,5 @@ public protocol IdentityStore: Sendable {
 
 extension IdentityStore {
     /// Embedded stores belong to one process.
-    public var sharedAcrossNodes: Bool { false }
+    public func changeVersion() async throws -> Int64? { nil }
 }

@@ -301,6 +301,26 @@ extension IdentityStoreContractTests {
         #expect(try await a.domains().filter { $0.name == "Same" }.count == 1)
     }
 
+    @Test(arguments: IdentityBackend.allCases)
+    func aSharedStoreCountsEveryChangeButATokensIssue(_ backend: IdentityBackend) async throws {
+        let (a, reopen) = try await Self.seeded(backend)
+        let b = try await reopen()
+        guard let start = try await a.changeVersion() else {
+            #expect(backend == .sqlite, "only the embedded store belongs to one process")
+            return
+        }
+        try await a.insertToken(IdentityTokenRecord(
+            hash: "h", userID: "u1", projectID: nil, methods: ["password"], issuedAt: Timestamp(microseconds: 1),
+            expiresAt: Timestamp(microseconds: 2), auditID: "a"))
+        #expect(try await b.changeVersion() == start, "issuing a token invalidates nothing")
+        _ = try await a.revokeToken(hash: "h")
+        let afterRevoke = try #require(try await b.changeVersion())
+        #expect(afterRevoke > start, "a revocation through A is seen through B")
+        _ = try await b.grant(IdentityRoleAssignment(userID: "u1", projectID: "p1", roleID: "r1"))
+        let afterGrant = try #require(try await a.changeVersion())
+        #expect(afterGrant > afterRevoke)
+    }
+
     /// True when `body` stored its record, false when it was refused as a conflict.
     static func inserted(_ body: @Sendable () async throws -> Void) async throws -> Bool {
         do {
