@@ -57,10 +57,26 @@ struct PostgresNodesIdentityTests {
         try await a.store.updateUser(disabled)
 
         #expect(try await b.validate(second.token) != nil, "enabled again")
-        let groups = try await a.store.groups()
-        #expect(groups.isEmpty)
         _ = try await a.store.deleteUser(id: first.context.user.id)
         #expect(try await b.validate(second.token) == nil, "user deleted through A, refused by B at once")
+    }
+
+    @Test func nodesBootstrappingOneDatabaseAtOnceAllStartWithOneAdmin() async throws {
+        let database = try await PostgresTestCluster.shared.makeDatabase()
+        let services = try await withThrowingTaskGroup(of: IdentityService.self) { group in
+            for _ in 0..<3 { group.addTask { try await Self.service(database) } }
+            return try await group.reduce(into: [IdentityService]()) { $0.append($1) }
+        }
+        let store = try #require(services.first?.store)
+        let admins = try await store.users().filter { $0.name == "admin" }
+        #expect(admins.count == 1)
+        let roleNames = try await store.roles().map(\.name)
+        #expect(roleNames == ["admin", "member", "reader", "service"])
+        #expect(try await store.domains().map(\.name) == ["Default"])
+        for service in services {
+            let valid = try await service.validate(Self.adminLogin(service).token) != nil
+            #expect(valid, "every node logs the admin in")
+        }
     }
 
     @Test func aCachedValidationCostsOneQueryAFullOneAboutTen() async throws {
