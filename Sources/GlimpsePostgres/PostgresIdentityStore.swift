@@ -77,15 +77,15 @@ public final class PostgresIdentityStore: IdentityStore {
         try await client.withConnection { connection in try await body(connection) }
     }
 
+    /// Never nil here: nil would tell the identity service to trust its cache as if no other node existed.
     public func changeVersion() async throws -> Int64? {
         try await read { db in
-            var version: Int64?
             for try await value in try await db.query("SELECT version FROM identity_change_version", logger: logger)
                 .decode(Int64.self)
             {
-                version = value
+                return value
             }
-            return version
+            throw GlimpseError(.internalError, "the identity change version row is missing from the database")
         }
     }
 

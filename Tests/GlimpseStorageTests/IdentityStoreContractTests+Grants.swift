@@ -302,6 +302,32 @@ extension IdentityStoreContractTests {
     }
 
     @Test(arguments: IdentityBackend.allCases)
+    func aDomainDeletedWhileAnotherInstanceAddsToItLeavesNothingBehind(_ backend: IdentityBackend) async throws {
+        let (a, reopen) = try await backend.make()
+        let b = try await reopen()
+        for round in 0..<8 {
+            let domain = "race-\(round)"
+            try await a.insertDomain(IdentityDomain(id: domain, name: domain))
+            async let deleted = a.deleteDomain(id: domain)
+            async let added: Void = {
+                do {
+                    try await b.insertProject(IdentityProject(id: "p-\(domain)", name: "p", domainID: domain))
+                    try await b.insertUser(IdentityUser(id: "u-\(domain)", name: "u", domainID: domain, passwordHash: nil))
+                } catch let error as GlimpseError where error.kind == .conflict {
+                    // The domain was gone first: refused, as it must be.
+                }
+            }()
+            #expect(try await deleted)
+            try await added
+        }
+        let domains = Set(try await a.domains().map(\.id))
+        let orphanProjects = try await a.projects().filter { !domains.contains($0.domainID) }.map(\.id)
+        let orphanUsers = try await a.users().filter { !domains.contains($0.domainID) }.map(\.id)
+        #expect(orphanProjects.isEmpty)
+        #expect(orphanUsers.isEmpty)
+    }
+
+    @Test(arguments: IdentityBackend.allCases)
     func aSharedStoreCountsEveryChangeButATokensIssue(_ backend: IdentityBackend) async throws {
         let (a, reopen) = try await Self.seeded(backend)
         let b = try await reopen()
