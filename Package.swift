@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "GlimpseImageAPITests",
             dependencies: [
-                "GlimpseServer", "GlimpsePostgres", "GlimpsePostgresTesting",
+                "GlimpseServer", "GlimpseIdentity", "GlimpsePostgres", "GlimpsePostgresTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

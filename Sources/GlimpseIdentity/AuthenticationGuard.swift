@@ -3,7 +3,9 @@ import Synchronization
 
 /// Brute-force protection of password logins: Keystone's `[security_compliance]` account lockout (off unless
 /// `lockout_failure_attempts` is set) and a limit on failed authentications per source address. Kept in memory on
-/// each node: a restart forgets failures, as a lockout that outlives its duration would anyway.
+/// each node: a restart forgets failures, as a lockout that outlives its duration would anyway. With several nodes
+/// on one database each node counts only the failures it saw, so an attacker spreading guesses over N nodes gets up
+/// to N times the attempts before a lockout or a 429; accepted (the limits still bound the rate per node).
 public final class AuthenticationGuard: Sendable {
     public struct Options: Sendable {
         /// Failed passwords in a row that lock a user; nil: no lockout (Keystone's default).

@@ -19,6 +19,20 @@ extension IdentityService {
     /// `admin` on it and on the system. Later starts only repair what is missing and, when `adminPassword` is given and differs,
     /// reset the admin password (as `keystone-manage bootstrap` does).
     public func bootstrap(adminPassword: String?) async throws -> BootstrapResult {
+        // Nodes sharing one database may start together: each step creates what it finds missing, so a node that
+        // lost a race to create something (409) finds it on the next pass.
+        var attempt = 1
+        while true {
+            do {
+                return try await bootstrapOnce(adminPassword: adminPassword)
+            } catch let error as GlimpseError where error.kind == .conflict && attempt < 5 {
+                attempt += 1
+                logger.info("bootstrap: another node created the same record; trying again", metadata: ["attempt": "\(attempt)"])
+            }
+        }
+    }
+
+    private func bootstrapOnce(adminPassword: String?) async throws -> BootstrapResult {
         try await store.purgeTokens(expiredBefore: Self.now())
         if try await store.domain(id: Self.defaultDomainID) == nil {
             try await store.insertDomain(

@@ -174,24 +174,27 @@ extension IdentityService {
         if issued.add(1, ordering: .relaxed).newValue % 1000 == 0 {
             try? await store.purgeTokens(expiredBefore: now)
         }
+        let version = try await store.changeVersion()
         guard let context = try await resolve(record) else { throw Self.unauthorized() }
-        cache.put(record.hash, context)
+        cache.put(record.hash, context, version: version)
         return (token, context)
     }
 
     /// The context of a valid token (known, not revoked, not expired, user and scope still there), or nil.
-    /// Served from memory for `cacheTTL`; the store is asked otherwise.
+    /// Served from memory for `cacheTTL` (and, with a shared store, while nothing changed); the store is asked otherwise.
     public func validate(_ token: String) async throws -> AuthContext? {
         guard !token.isEmpty, token.utf8.count <= 512 else { return nil }
         let hash = TokenCodec.hash(token)
         let now = Self.now()
-        if let hit = cache.get(hash) {
+        // Read before the records: a change committed after this read makes the entry stale at the next request.
+        let version = try await store.changeVersion()
+        if let hit = cache.get(hash, version: version) {
             return hit.token.expiresAt > now ? hit : nil
         }
         guard let record = try await store.token(hash: hash), !record.revoked, record.expiresAt > now,
             let context = try await resolve(record)
         else { return nil }
-        cache.put(hash, context)
+        cache.put(hash, context, version: version)
         return context
     }
 

@@ -22,6 +22,11 @@ public final class IdentityService: Sendable {
         self.store = store
         self.options = options
         self.logger = logger
+        // With a store shared by several nodes, a revocation (or a user disabled, a role removed, a credential
+        // deleted) on another node must fail here at once. A cached validation is therefore checked against the
+        // store's change version (one single-row query, where a full validation takes about ten); a cross-node
+        // notification (LISTEN/NOTIFY) would save that query but trust stale entries while a notification is in
+        // flight or its connection is being re-established, which is not "at once".
         self.cache = TokenCache(ttl: options.cacheTTL)
         self.bruteForce = AuthenticationGuard(options: options.bruteForce)
     }

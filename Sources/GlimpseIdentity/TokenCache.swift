@@ -1,12 +1,14 @@
 import GlimpseCore
 import Synchronization
 
-/// Validated tokens by SHA-256, each trusted for a short time. Bounded; a full cache drops expired entries,
-/// then everything.
+/// Validated tokens by SHA-256, each trusted for a short time and, with a store shared by several nodes, only
+/// while the store's change version is the one read before the validation. Bounded; a full cache drops expired
+/// entries, then everything.
 final class TokenCache: Sendable {
     struct Entry {
         var context: AuthContext
         var until: ContinuousClock.Instant
+        var version: Int64?
     }
 
     let ttl: Duration
@@ -18,12 +20,12 @@ final class TokenCache: Sendable {
         self.maxEntries = maxEntries
     }
 
-    func get(_ hash: String) -> AuthContext? {
+    func get(_ hash: String, version: Int64? = nil) -> AuthContext? {
         guard ttl > .zero else { return nil }
         let now = ContinuousClock.now
         return entries.withLock { e in
             guard let hit = e[hash] else { return nil }
-            if hit.until <= now {
+            if hit.until <= now || hit.version != version {
                 e[hash] = nil
                 return nil
             }
@@ -31,7 +33,8 @@ final class TokenCache: Sendable {
         }
     }
 
-    func put(_ hash: String, _ context: AuthContext) {
+    /// `version`: the store's change version read before `context` was built from the store.
+    func put(_ hash: String, _ context: AuthContext, version: Int64? = nil) {
         guard ttl > .zero else { return }
         let now = ContinuousClock.now
         entries.withLock { e in
@@ -39,7 +42,7 @@ final class TokenCache: Sendable {
                 e = e.filter { $0.value.until > now }
                 if e.count >= maxEntries { e.removeAll(keepingCapacity: true) }
             }
-            e[hash] = Entry(context: context, until: now + ttl)
+            e[hash] = Entry(context: context, until: now + ttl, version: version)
         }
     }
 

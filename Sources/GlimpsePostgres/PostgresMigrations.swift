@@ -1,5 +1,6 @@
-// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (today: image metadata and compute), their versioned
-// schema and the connection settings that select them (`glimpse serve --database postgresql://...`).
+// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (today: image metadata, compute and the
+// built-in identity), their versioned schema and the connection settings that select them
+// (`glimpse serve --database postgresql://...`).
 
 import Foundation
 import Logging

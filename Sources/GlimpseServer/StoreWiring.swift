@@ -15,16 +15,20 @@ public struct GlimpseStores: Sendable {
 }
 
 /// Opens the stores the configuration names: by default the embedded ones (SQLite files and a local file store
-/// under the data directory); with `--database`, image metadata and compute records in PostgreSQL and the
-/// rest as before.
+/// under the data directory); with `--database`, image metadata, compute records and the built-in identity in
+/// PostgreSQL and the rest as before.
 enum StoreWiring {
     static func open(_ config: GlimpseConfiguration, logger: Logger) async throws -> GlimpseStores {
         guard let database = config.database else { return try open(config) }
         logger.notice(
-            "image metadata and compute records in PostgreSQL at \(database.redacted); image data, metadefs and identity stay under \(config.dataDirectory)")
+            "image metadata, compute records\(config.auth == .builtin ? " and the built-in identity" : "") in PostgreSQL at \(database.redacted); image data and metadefs stay under \(config.dataDirectory)")
         let metadata = try await PostgresMetadataStore.open(database.clientConfiguration, logger: logger)
         let compute = try await PostgresComputeStore.open(database.clientConfiguration, logger: logger)
-        return try openLocal(config, metadata: metadata, compute: compute)
+        var stores = try openLocal(config, metadata: metadata, compute: compute, identity: false)
+        if config.auth == .builtin {
+            stores.identity = try await PostgresIdentityStore.open(database.clientConfiguration, logger: logger)
+        }
+        return stores
     }
 
     /// The embedded stores only.
@@ -36,7 +40,7 @@ enum StoreWiring {
     }
 
     private static func openLocal(
-        _ config: GlimpseConfiguration, metadata: any MetadataStore, compute: any ComputeStore
+        _ config: GlimpseConfiguration, metadata: any MetadataStore, compute: any ComputeStore, identity: Bool = true
     ) throws -> GlimpseStores {
         let directory = config.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -46,6 +50,6 @@ enum StoreWiring {
                 root: config.imageStore ?? directory + "/blobs", writer: try NodeIdentity.load(dataDirectory: directory)),
             compute: compute,
             metadefs: try SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
-            identity: config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)
+            identity: identity && config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)
     }
 }

@@ -144,6 +144,11 @@ public struct IdentityTokenRecord: Sendable, Hashable {
 /// within a domain); deletes return whether something was deleted and cascade to assignments (and, for users,
 /// tokens).
 public protocol IdentityStore: Sendable {
+    /// For a store other processes change at any moment (a database shared by several nodes): a number that
+    /// every committed change of identity data (except issuing a token) increases. A validation remembered in
+    /// memory is trusted only while this number is unchanged. Nil: only this process writes the store.
+    func changeVersion() async throws -> Int64?
+
     // domains
     func domains() async throws -> [IdentityDomain]
     func domain(id: String) async throws -> IdentityDomain?
@@ -246,4 +251,9 @@ public protocol IdentityStore: Sendable {
     func revokeTokens(userID: String) async throws
     /// Forgets tokens that expired before `now`.
     func purgeTokens(expiredBefore now: Timestamp) async throws
+}
+
+extension IdentityStore {
+    /// Embedded stores belong to one process.
+    public func changeVersion() async throws -> Int64? { nil }
 }

@@ -54,6 +54,30 @@ enum ComputeBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
     }
 }
 
+/// The `IdentityStore` backends the identity contract runs against.
+enum IdentityBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, empty store plus a way to open another instance on the same data (a restart, or a second node).
+    func make() async throws -> (store: any IdentityStore, reopen: @Sendable () async throws -> any IdentityStore) {
+        switch self {
+        case .sqlite:
+            let path = try TemporaryDirectory.make() + "/identity.sqlite"
+            return (try IdentitySQLiteStore(path: path), { try IdentitySQLiteStore(path: path) })
+        case .postgres:
+            let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+            let logger = Logger(label: "glimpse.test.postgres")
+            return (
+                try await PostgresIdentityStore.open(database, logger: logger),
+                { try await PostgresIdentityStore.open(database, logger: logger) }
+            )
+        }
+    }
+}
+
 enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case file
 
