@@ -92,7 +92,7 @@ echo "booting the --broken image (no boot loader)"
 if [ "$accel" = kvm ]; then no_boot_timeout=10; else no_boot_timeout=30; fi
 if python3 "$here/drive-guest.py" --image "$work/broken.img" --accel "$accel" --workdir "$work/broken" \
   --timeout "$no_boot_timeout" --expect no-boot; then
-  pass "--broken: no ready line within ${no_boot_timeout}s"
+  pass "--broken: does not boot"
 else
   fail "--broken: the image without a boot loader booted"
 fi
