@@ -102,7 +102,8 @@ class Agent(JsonChannel):
 
 
 def disk_arguments(bus, image):
-    drive = f"file={image},format=raw,if=none,id=disk0,cache=writeback"
+    image_format = "qcow2" if image.endswith(".qcow2") else "raw"
+    drive = f"file={image},format={image_format},if=none,id=disk0,cache=writeback"
     if bus == "virtio":
         return ["-drive", drive, "-device", "virtio-blk-pci,drive=disk0"]
     if bus == "scsi":
@@ -177,7 +178,8 @@ def drive(args, qemu, started, log, qga_path, qmp_path):
             raise Failure(f"QEMU exited ({qemu.returncode}) before the guest was ready")
         status = qmp.execute("query-status")["status"]
         if status == "internal-error":
-            raise AcceleratorUnusable(f"{args.accel} stopped the guest with an internal error")
+            raise AcceleratorUnusable(
+                f"{args.accel} stopped the guest with an internal error after {time.monotonic() - started:.1f}s")
         time.sleep(0.1)
 
     if args.expect == "no-boot":
