@@ -4,7 +4,7 @@
 check-test-guest.sh calls it once per disk bus. With --expect ready it waits for the guest's ready line on the
 serial console, then through the guest agent (JSON lines over the virtio-serial socket) pings, writes
 /data/hello.txt, freezes, checks the freeze status and thaws; then presses the ACPI power button through QMP and
-waits for QEMU to exit on its own. With --expect no-boot it checks that the ready line never comes.
+waits for QEMU to exit on its own (with --power-off-frozen, after freezing again). With --expect no-boot it checks that the ready line never comes.
 
 Exit codes: 0 passed, 1 failed, 3 the accelerator could not run the guest at all (KVM present but unable to
 emulate it, e.g. a nested host), so the caller may retry under TCG.
@@ -19,6 +19,7 @@ import sys
 import time
 
 READY = b"GLIMPSE-GUEST-READY"
+FAILED = b"GLIMPSE-GUEST-FAILED"
 
 
 class Failure(Exception):
@@ -170,6 +171,10 @@ def drive(args, qemu, started, log, qga_path, qmp_path):
         if READY in console:
             ready_at = time.monotonic()
             break
+        if FAILED in console:
+            if args.expect == "no-boot":
+                break
+            raise Failure("the guest booted but reported it is not ready")
         if args.expect == "no-boot" and b"No bootable device" in console:
             break  # the firmware tried every device and gave up; it would only try them again
         if qemu.poll() is not None:
@@ -227,6 +232,12 @@ def drive(args, qemu, started, log, qga_path, qmp_path):
     if status != "thawed":
         raise Failure(f"guest-fsfreeze-status is {status!r} after thawing")
     print(f"  fsfreeze: froze {frozen}, status frozen, thawed {thawed}, status thawed")
+    if args.power_off_frozen:
+        # A server deleted or stopped mid-snapshot: the guest must still shut down with a clean filesystem.
+        frozen = agent.execute("guest-fsfreeze-freeze")
+        if agent.execute("guest-fsfreeze-status") != "frozen":
+            raise Failure("the second freeze did not take")
+        print(f"  fsfreeze: froze {frozen} again, powering off frozen")
     agent.close()
 
     pressed = time.monotonic()
@@ -255,6 +266,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--agent-timeout", type=float, default=10)
     parser.add_argument("--expect", default="ready", choices=["ready", "no-boot"])
+    parser.add_argument("--power-off-frozen", action="store_true",
+                        help="freeze the filesystems again before pressing the power button")
     args = parser.parse_args()
     try:
         run(args)
