@@ -34,9 +34,19 @@ class JsonChannel:
     """A QMP or guest-agent connection: one JSON object per line each way."""
 
     def __init__(self, path, timeout):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        # QEMU binds the socket file before it listens: a refused connection right after it appears is retried.
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(path)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         self.buffer = b""
 
     def send(self, message):
