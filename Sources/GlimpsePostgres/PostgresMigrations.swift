@@ -1,4 +1,4 @@
-// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (today: image metadata and compute), their versioned
+// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (today: image metadata, compute and metadefs), their versioned
 // schema and the connection settings that select them (`glimpse serve --database postgresql://...`).
 
 import Foundation
