@@ -1,6 +1,9 @@
 import Foundation
 import GlimpseCore
+import GlimpsePostgres
+import GlimpsePostgresTesting
 import GlimpseStorage
+import Logging
 import Testing
 
 /// The contract every `MetadefStore` backend must meet: what it keeps, in which order it lists it, which name
@@ -383,5 +386,22 @@ struct MetadefStoreContractTests {
         let byNamespace = try await first.associations(namespaceIDs: namespaceIDs)
         let associated = byNamespace.values.map(\.count).reduce(0, +)
         #expect(associated == namespaceIDs.count)
+    }
+
+    /// Nodes starting at once on an empty database all come up, and the standard resource types are seeded once
+    /// (the seed is part of the migration, which runs under the migration lock).
+    @Test func postgresNodesStartingAtOnceSeedOnce() async throws {
+        let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+        let logger = Logger(label: "glimpse.test.postgres")
+        let stores = try await withThrowingTaskGroup(of: PostgresMetadefStore.self) { group in
+            for _ in 0..<6 { group.addTask { try await PostgresMetadefStore.open(database, logger: logger) } }
+            var opened: [PostgresMetadefStore] = []
+            for try await store in group { opened.append(store) }
+            return opened
+        }
+        for store in stores {
+            let names = try await store.resourceTypes().map(\.name)
+            #expect(names == MetadefResourceTypeRecord.standardNames)
+        }
     }
 }
