@@ -296,6 +296,10 @@ struct MetadefStoreContractTests {
         let missing = await Self.failure { _ = try await names(ascending: true, byName: true, marker: "nope") }
         #expect(missing as? GlimpseError == GlimpseError.notFound("Could not find metadata tag nope"))
         #expect(try await store.tag(namespaceID: ns.id, name: "z")?.name == "Z", "a tag is found ignoring case")
+        // Case is folded for ASCII letters only, as SQLite's NOCASE does: these two are different tags.
+        _ = try await store.insertTag(Self.tag("É", at: 4), namespaceID: ns.id)
+        _ = try await store.insertTag(Self.tag("é", at: 5), namespaceID: ns.id)
+        #expect(try await store.tag(namespaceID: ns.id, name: "é")?.name == "é")
 
         try await store.insertTags([Self.tag("new")], namespaceID: ns.id, append: false)
         #expect(try await names(ascending: true, byName: true) == ["new"], "without append the tags are replaced")
