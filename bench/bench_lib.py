@@ -10,6 +10,11 @@ Subcommands:
                                   run every workload against one server, write JSON
   report OUT.md MACHINE.txt A.json [B.json]
                                   print and write the comparison table
+  freeports N                     print the first of N consecutive free TCP ports
+  scaleout --name N --base URL --out JSON [--also URL]... [sizes...]
+                                  GET one image and list images, sequential and under wrk
+  scaleout-report OUT.md MACHINE.txt SQLITE.json PG.json PG_HAPROXY1.json PG_HAPROXY2.json
+                                  print and write the scale-out table
 
 The same workloads, in the same order and with the same client, run against
 each server. Every request opens a new connection (uWSGI's --http-socket closes
@@ -68,6 +73,27 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+def free_ports(n):
+    """the first of N consecutive free TCP ports on 127.0.0.1"""
+    for _ in range(200):
+        base = free_port()
+        if base + n > 65535:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            pass
+        finally:
+            for s in socks:
+                s.close()
+    raise BenchError("no %d consecutive free ports" % n)
 
 
 def children(pid):
@@ -196,6 +222,27 @@ def curl(args):
     return p.stdout.split()
 
 
+def run_wrk(url, secs, out_path):
+    """wrk -t2 -c8 on URL for SECS seconds; its output goes to OUT_PATH -> (requests/s, non-2xx count, p99)"""
+    p = subprocess.run(["wrk", "-t2", "-c8", "-d%ds" % secs, "--latency", url],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = p.stdout
+    with open(out_path, "w") as f:
+        f.write(out)
+    rps, non2xx, p99 = None, 0, ""
+    for line in out.splitlines():
+        w = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(w[1])
+        elif "Non-2xx" in line:
+            non2xx = int(w[-1])
+        elif w and w[0] == "99%":
+            p99 = w[1]
+    if rps is None:
+        raise BenchError("wrk printed no Requests/sec: %s" % out[-500:])
+    return rps, non2xx, p99
+
+
 # ---------------------------------------------------------------- workloads --
 class Bench:
     def __init__(self, a):
@@ -297,22 +344,7 @@ class Bench:
         if not self.a.wrk_secs:
             return
         path = "/v2/images/%s" % self.seed_ids[0]
-        p = subprocess.run(["wrk", "-t2", "-c8", "-d%ds" % self.a.wrk_secs, "--latency", self.a.base + path],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        out = p.stdout
-        with open(self.a.out + ".wrk.txt", "w") as f:
-            f.write(out)
-        rps, non2xx, p99 = None, 0, ""
-        for line in out.splitlines():
-            w = line.split()
-            if line.startswith("Requests/sec:"):
-                rps = float(w[1])
-            elif "Non-2xx" in line:
-                non2xx = int(w[-1])
-            elif w and w[0] == "99%":
-                p99 = w[1]
-        if rps is None:
-            raise BenchError("wrk printed no Requests/sec: %s" % out[-500:])
+        rps, non2xx, p99 = run_wrk(self.a.base + path, self.a.wrk_secs, self.a.out + ".wrk.txt")
         if non2xx:
             self.errors.append("wrk: %d non-2xx answers to GET %s" % (non2xx, path))
         self.put("wrk_rps", rps, "wrk -t2 -c8 -d%ds, p99 %s" % (self.a.wrk_secs, p99))
@@ -437,6 +469,126 @@ class Bench:
                "mismatch": self.mismatch, "warnings": self.warnings}
         with open(self.a.out, "w") as f:
             json.dump(res, f, indent=1)
+
+
+# ---------------------------------------------------------------- scale-out --
+class ScaleOut(Bench):
+    """bench/run --scale-out against one setup (a node directly, or HAProxy in front of nodes): GET one image and
+    list images, one request at a time (what one request costs) and under wrk (requests/s). Only the answers are
+    checked; no timing is asserted."""
+
+    def ensure_images(self):
+        """The setup's database holds `--seed` images named scale-NNNN (made on first use, kept by later setups
+        that share the database); returns the id of scale-0000."""
+        body, _ = self.c.json("GET", "/v2/images?limit=1000&sort_key=name&sort_dir=asc")
+        have = {img["name"]: img["id"] for img in body["images"] if img.get("name", "").startswith("scale-")}
+        for i in range(self.a.seed):
+            name = "scale-%04d" % i
+            if name not in have:
+                img, _ = self.c.json("POST", "/v2/images", {"name": name, "disk_format": "raw",
+                                                            "container_format": "bare"}, 201)
+                have[name] = img["id"]
+        return have["scale-0000"]
+
+    def sequential(self, key, path, n, check):
+        for _ in range(3):
+            self.c.json("GET", path)
+        ts = []
+        for _ in range(n):
+            body, dt = self.c.json("GET", path)
+            check(body)
+            ts.append(dt)
+        self.put(key, statistics.median(ts) * 1000, "n=%d sequential, new connection each" % n)
+
+    def loaded(self, key, path):
+        if not self.a.wrk_secs:
+            return
+        rps, non2xx, p99 = run_wrk(self.a.base + path, self.a.wrk_secs, "%s.%s.wrk.txt" % (self.a.out, key))
+        if non2xx:
+            self.errors.append("wrk: %d non-2xx answers to GET %s" % (non2xx, path))
+        self.put(key, rps, "wrk -t2 -c8 -d%ds, p99 %s" % (self.a.wrk_secs, p99))
+
+    def run(self):
+        iid = self.ensure_images()
+        image_path, list_path = "/v2/images/%s" % iid, "/v2/images"
+        want = min(25, self.a.seed)
+
+        def check_image(body):
+            if body.get("id") != iid or body.get("name") != "scale-0000":
+                raise BenchError("GET %s answered image %r named %r" % (image_path, body.get("id"), body.get("name")))
+
+        def check_list(body):
+            if len(body.get("images", [])) != want:
+                raise BenchError("GET %s answered %d images, expected %d" % (list_path, len(body["images"]), want))
+
+        # Every node answers for the image, wherever it was made: they share one database.
+        for other in self.a.also:
+            body, _ = Client(other).json("GET", image_path)
+            if body.get("id") != iid:
+                self.errors.append("%s%s answered image %r" % (other, image_path, body.get("id")))
+        self.section("get", lambda: self.sequential("get_ms", image_path, self.a.get_n, check_image))
+        self.section("list", lambda: self.sequential("list_ms", list_path, self.a.list_n, check_list))
+        self.section("wrk get", lambda: self.loaded("wrk_get_rps", image_path))
+        self.section("wrk list", lambda: self.loaded("wrk_list_rps", list_path))
+        res = {"name": self.a.name, "metrics": self.metrics, "notes": self.notes, "errors": self.errors,
+               "mismatch": self.mismatch, "warnings": self.warnings}
+        with open(self.a.out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+# key, label, unit, higher_is_better, format
+SCALE_ROWS = [
+    ("get_ms", "GET one image, median (sequential)", "ms", False, "%.2f"),
+    ("list_ms", "list images, default page, median (sequential)", "ms", False, "%.2f"),
+    ("wrk_get_rps", "GET one image, wrk -t2 -c8", "req/s", True, "%.0f"),
+    ("wrk_list_rps", "list images, wrk -t2 -c8", "req/s", True, "%.0f"),
+]
+
+
+def ratio(a, b, higher_is_better):
+    """how many times better b is than a (>1 = b better)"""
+    if a is None or b is None:
+        return "–"
+    num, den = (b, a) if higher_is_better else (a, b)
+    return "∞" if den == 0 else "%.2f" % (num / den)
+
+
+def scale_report(out_md, machine, sqlite_direct, pg_direct, pg_one, pg_two):
+    """The scale-out table: the four setups side by side, PostgreSQL's cost against SQLite's on one node, and two
+    nodes against one behind HAProxy."""
+    cols = [json.load(open(f)) for f in (sqlite_direct, pg_direct, pg_one, pg_two)]
+    cpus = os.cpu_count() or 0
+    lines = ["# Glimpse scale-out benchmark", "", "```", open(machine).read().rstrip(), "```", ""]
+    lines.append("| metric | unit |" + "".join(" %s |" % c["name"] for c in cols)
+                 + " SQLite ÷ PostgreSQL, direct (>1 = SQLite cheaper) | 2 nodes ÷ 1 node, HAProxy (>1 = 2 nodes better) |")
+    lines.append("|---|---|" + "---:|" * (len(cols) + 2))
+    for key, label, unit, hib, fmt in SCALE_ROWS:
+        vals = [c["metrics"].get(key) for c in cols]
+        if all(v is None for v in vals):
+            continue
+        row = "| %s | %s |" % (label, unit) + "".join(" %s |" % ("–" if v is None else fmt % v) for v in vals)
+        row += " %s | %s |" % (ratio(vals[1], vals[0], hib), ratio(vals[2], vals[3], hib))
+        lines.append(row)
+    lines += ["", "Every setup answers the same requests. SQLite and PostgreSQL are compared on one node without HAProxy,",
+              "so that column is what the database costs per request. The nodes, HAProxy, PostgreSQL and wrk all",
+              "share this machine's %d CPUs%s" % (cpus, ": on 2 cores the 2-node ratio shows the overhead of scaling out "
+                                                   "(a proxy hop, a shared database), not a speed-up." if cpus <= 2 else
+                                                   "; on a 2-core machine the 2-node ratio would show overhead, not speed-up."),
+              ""]
+    ok = True
+    for c in cols:
+        for kind, items in (("ERROR", c["errors"]), ("warning", c["warnings"])):
+            for it in items:
+                lines.append("- %s %s: %s" % (c["name"], kind, it))
+                ok = ok and kind == "warning"
+        if not c["errors"]:
+            lines.append("- %s: every request answered as expected" % c["name"])
+    lines.append("")
+    text = "\n".join(lines)
+    with open(out_md, "w") as f:
+        f.write(text)
+    print(text)
+    return 0 if ok else 1
 
 
 # ------------------------------------------------------------------- report --
@@ -569,6 +721,30 @@ def main():
         return 0
     elif cmd == "report":
         return report(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "freeports":
+        print(free_ports(int(sys.argv[2])))
+    elif cmd == "scaleout":
+        p = argparse.ArgumentParser(prog="bench_lib.py scaleout")
+        p.add_argument("--name", required=True)
+        p.add_argument("--base", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--also", action="append", default=[], help="another node's URL that must know the image")
+        p.add_argument("--seed", type=int, default=100)
+        p.add_argument("--get-n", type=int, default=100)
+        p.add_argument("--list-n", type=int, default=50)
+        p.add_argument("--wrk-secs", type=int, default=10)
+        a = p.parse_args(sys.argv[2:])
+        a.pid = 0
+        try:
+            ScaleOut(a).run()
+        except Exception as e:  # noqa: BLE001
+            log("ERROR", a.name, "%s: %s" % (type(e).__name__, e))
+            with open(a.out, "w") as f:
+                json.dump({"name": a.name, "metrics": {}, "notes": {}, "errors": ["%s: %s" % (type(e).__name__, e)],
+                           "mismatch": [], "warnings": []}, f)
+        return 0
+    elif cmd == "scaleout-report":
+        return scale_report(*sys.argv[2:8])
     else:
         print(__doc__, file=sys.stderr)
         return 2

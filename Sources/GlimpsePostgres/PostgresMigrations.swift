@@ -1,4 +1,4 @@
-// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (today: image metadata, compute and the
+// GlimpsePostgres owns the PostgreSQL backends of Glimpse's stores (image metadata, compute, metadefs and the
 // built-in identity), their versioned schema and the connection settings that select them
 // (`glimpse serve --database postgresql://...`).
 

@@ -45,6 +45,7 @@ public enum GlimpseApplication {
             on: router, images: images, store: stores.compute, authenticator: authenticator, config: config,
             logger: logger)
         VersionsController(publicURL: config.publicURL).addRoutes(to: router)
+        HealthcheckController().addRoutes(to: router)
         let v2 = router.group("v2").add(middleware: AuthenticationMiddleware(authenticator))
         ImagesController(service: images, publicURL: config.publicURL).addRoutes(to: v2)
         SchemasController().addRoutes(to: v2)

@@ -15,16 +15,17 @@ public struct GlimpseStores: Sendable {
 }
 
 /// Opens the stores the configuration names: by default the embedded ones (SQLite files and a local file store
-/// under the data directory); with `--database`, image metadata, compute records and the built-in identity in
-/// PostgreSQL and the rest as before.
+/// under the data directory); with `--database`, image metadata, compute records, metadefs and the built-in
+/// identity in PostgreSQL, and image data in `--store` (shared by the nodes) or under the data directory.
 enum StoreWiring {
     static func open(_ config: GlimpseConfiguration, logger: Logger) async throws -> GlimpseStores {
         guard let database = config.database else { return try open(config) }
         logger.notice(
-            "image metadata, compute records\(config.auth == .builtin ? " and the built-in identity" : "") in PostgreSQL at \(database.redacted); image data and metadefs stay under \(config.dataDirectory)")
+            "image metadata, compute records, metadefs\(config.auth == .builtin ? " and the built-in identity" : "") in PostgreSQL at \(database.redacted)")
         let metadata = try await PostgresMetadataStore.open(database.clientConfiguration, logger: logger)
         let compute = try await PostgresComputeStore.open(database.clientConfiguration, logger: logger)
-        var stores = try openLocal(config, metadata: metadata, compute: compute, identity: false)
+        let metadefs = try await PostgresMetadefStore.open(database.clientConfiguration, logger: logger)
+        var stores = try openLocal(config, metadata: metadata, compute: compute, metadefs: metadefs, identity: false)
         if config.auth == .builtin {
             stores.identity = try await PostgresIdentityStore.open(database.clientConfiguration, logger: logger)
         }
@@ -36,11 +37,12 @@ enum StoreWiring {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         return try openLocal(
             config, metadata: SQLiteMetadataStore(path: config.dataDirectory + "/glimpse.sqlite"),
-            compute: SQLiteComputeStore(path: config.dataDirectory + "/compute.sqlite"))
+            compute: SQLiteComputeStore(path: config.dataDirectory + "/compute.sqlite"), metadefs: nil)
     }
 
     private static func openLocal(
-        _ config: GlimpseConfiguration, metadata: any MetadataStore, compute: any ComputeStore, identity: Bool = true
+        _ config: GlimpseConfiguration, metadata: any MetadataStore, compute: any ComputeStore,
+        metadefs: (any MetadefStore)?, identity: Bool = true
     ) throws -> GlimpseStores {
         let directory = config.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,7 +51,7 @@ enum StoreWiring {
             blobs: try FileBlobStore(
                 root: config.imageStore ?? directory + "/blobs", writer: try NodeIdentity.load(dataDirectory: directory)),
             compute: compute,
-            metadefs: try SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
+            metadefs: try metadefs ?? SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
             identity: identity && config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)
     }
 }

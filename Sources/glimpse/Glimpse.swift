@@ -98,7 +98,7 @@ struct Serve: AsyncParsableCommand {
         """)
     var maxConnections: Int?
     @Option(help: """
-        Keep image metadata and compute records in PostgreSQL: postgresql://USER@HOST:PORT/DBNAME, or postgresql://USER@/DBNAME?host=/socket/dir \
+        Keep image metadata, compute records and metadefs in PostgreSQL: postgresql://USER@HOST:PORT/DBNAME, or postgresql://USER@/DBNAME?host=/socket/dir \
         (or env GLIMPSE_DATABASE_URL). No password in the URL: it comes from env PGPASSWORD or --database-password-file. \
         Default: SQLite under --data-dir.
         """)

@@ -71,6 +71,18 @@ import Testing
         }
     }
 
+    /// Load balancers poll /healthcheck without credentials, as they poll Glance's.
+    @Test func healthcheckIsOKWithoutCredentials() async throws {
+        try await withGlimpse { api in
+            let r = try await api.get("/healthcheck", as: nil)
+            #expect(r.status == .ok, "\(r)")
+            #expect(r.text == "OK")
+            #expect(r.header("Content-Type") == "text/plain; charset=UTF-8")
+            let head = try await api.send(.head, "/healthcheck", as: nil)
+            #expect(head.status == .ok, "\(head)")
+        }
+    }
+
     @Test func unknownVersionPrefixGetsTheVersionList() async throws {
         try await withGlimpse(publicURL: "http://glimpse.test") { api in
             let r = try await api.get("/v1/images", as: nil)

@@ -39,7 +39,7 @@ struct PostgresMigrationTests {
             group.cancelAll()
             return versions
         }
-        #expect(versions == ["compute-v1", "v1-images", "v2-tasks", "v3-image-locations"])
+        #expect(versions == ["compute-v1", "v1-images", "v2-tasks", "v3-image-locations", "v4-node-leases"])
         let flavors = try await PostgresComputeStore.open(database, logger: logger).flavors()
         #expect(flavors.count == Flavor.devstackDefaults.count, "default flavors were seeded once")
     }

@@ -78,6 +78,31 @@ enum IdentityBackend: String, CaseIterable, CustomTestStringConvertible, Sendabl
     }
 }
 
+
+/// The `MetadefStore` backends the metadefs contract runs against.
+enum MetadefBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A fresh store plus a way to open the same data again: a reopen after a restart, or a second node at once.
+    func make() async throws -> (store: any MetadefStore, reopen: @Sendable () async throws -> any MetadefStore) {
+        switch self {
+        case .sqlite:
+            let path = try TemporaryDirectory.make() + "/metadefs.sqlite"
+            return (try SQLiteMetadefStore(path: path), { try SQLiteMetadefStore(path: path) })
+        case .postgres:
+            let database = try await PostgresTestCluster.shared.makeDatabase().configuration
+            let logger = Logger(label: "glimpse.test.postgres")
+            return (
+                try await PostgresMetadefStore.open(database, logger: logger),
+                { try await PostgresMetadefStore.open(database, logger: logger) }
+            )
+        }
+    }
+}
+
 enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case file
 
