@@ -158,7 +158,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore"], swiftSettings: strict),
-        .testTarget(name: "GlimpseDiskFormatsTests", dependencies: ["GlimpseDiskFormats"], swiftSettings: strict),
+        .testTarget(name: "GlimpseDiskFormatsTests", dependencies: ["GlimpseDiskFormats", "GlimpseCompute"], swiftSettings: strict),
         .testTarget(
             name: "GlimpseStorageTests",
             dependencies: [

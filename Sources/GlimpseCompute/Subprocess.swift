@@ -86,27 +86,23 @@ enum Subprocess {
         }
         let box = ProcessBox()
         let status: Int32 = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int32, any Error>) in
+            let pid: pid_t = try await withCheckedThrowingContinuation { (c: CheckedContinuation<pid_t, any Error>) in
                 SpawnThread.shared.perform {
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: argv[0])
-                    p.arguments = Array(argv.dropFirst())
-                    p.standardInput = FileHandle.nullDevice
-                    p.standardOutput = FileHandle(forWritingAtPath: outPath)
-                    p.standardError = FileHandle(forWritingAtPath: errPath)
-                    // The handler must never block: Foundation may call it on the thread that runs `run()` when the
-                    // child is already gone, and every helper is spawned from this one thread. A pid file written
-                    // after its process ended names a dead pid, which recovery checks and discards.
-                    p.terminationHandler = { proc in c.resume(returning: proc.terminationStatus) }
                     do {
-                        try p.run()
-                        HelperProcesses.record(pid: p.processIdentifier, argv: argv, at: pidFile)
-                        box.set(p)
+                        let pid = try ChildProcess.spawn(argv, stdout: outPath, stderr: errPath)
+                        // A pid file written after its process ended names a dead pid, which recovery checks and
+                        // discards.
+                        HelperProcesses.record(pid: pid, argv: argv, at: pidFile)
+                        box.set(pid)
+                        c.resume(returning: pid)
                     } catch {
                         c.resume(throwing: GlimpseError.internalError("could not run \(verb): \(error)"))
                     }
                 }
             }
+            let status = await ChildProcess.exitStatus(of: pid)
+            box.finished()
+            return status
         } onCancel: {
             box.terminate()
         }
@@ -123,31 +119,33 @@ enum Subprocess {
 }
 
 /// Holds a running process so a cancellation handler on another thread can end it. It is ended with SIGKILL:
-/// children inherit the blocked signal mask of Swift's threads, so SIGTERM (`Process.terminate`) stays pending
-/// for ever; what it was writing is a temporary file that is removed anyway.
+/// what it was writing is a temporary file that is removed anyway. Only signalled while not yet reaped (the
+/// waiter reaps it; a pid is never signalled after its number could have been reused).
 final class ProcessBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var process: Process?
+    private var pid: pid_t = 0
     private var cancelled = false
 
-    func set(_ p: Process) {
+    func set(_ pid: pid_t) {
         lock.lock()
-        process = p
+        self.pid = pid
         let kill = cancelled
         lock.unlock()
-        if kill { Self.kill(p) }
+        if kill { _ = Glibc.kill(pid, SIGKILL) }
     }
 
-    static func kill(_ p: Process) {
-        let pid = p.processIdentifier
-        if pid > 0, p.isRunning { _ = Glibc.kill(pid, SIGKILL) }
+    /// The process was reaped: its pid may name another process from now on.
+    func finished() {
+        lock.lock()
+        pid = 0
+        lock.unlock()
     }
 
     func terminate() {
         lock.lock()
         cancelled = true
-        let p = process
+        let pid = self.pid
         lock.unlock()
-        if let p { Self.kill(p) }
+        if pid > 0 { _ = Glibc.kill(pid, SIGKILL) }
     }
 }

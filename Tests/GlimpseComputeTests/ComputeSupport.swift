@@ -1,4 +1,5 @@
 import Foundation
+import GlimpseCompute
 import GlimpseCore
 import GlimpseServer
 import HTTPTypes
@@ -179,14 +180,13 @@ func withGlimpse(
 
 /// Runs a program and returns its standard output (qemu-img, qemu-io in tests).
 func run(_ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    guard let name = args.first, let program = name.hasPrefix("/") ? name : ["/usr/bin/", "/bin/", "/usr/sbin/"].map({ $0 + name }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
+        return ""
+    }
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-run-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let pid = try ChildProcess.spawn([program] + args.dropFirst(), stdout: out)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
 }

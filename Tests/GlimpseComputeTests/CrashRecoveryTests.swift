@@ -9,11 +9,7 @@ import Testing
 
 @Suite struct CrashRecoveryTests {
     /// Test helpers must not hold the test runner's output open (it waits for it to close).
-    static func detachOutput(_ p: Process) {
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-    }
+    static func isRunning(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 }
 
     @Test func aSnapshotImageNoServerRecordedIsDeletedAtRestart() async throws {
         let dir = testDirectory()
@@ -52,47 +48,34 @@ import Testing
         let scratch = dir + "/compute/tmp"
 
         // A long-running helper recorded as the previous Glimpse records them, still writing its output.
-        let helper = Process()
-        helper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        helper.arguments = ["3600"]
-        Self.detachOutput(helper)
-        try helper.run()
+        let helper = try ChildProcess.spawn(["/bin/sleep", "3600"])
         HelperProcesses.record(
-            pid: helper.processIdentifier,
+            pid: helper,
             argv: ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/prlimit", "--cpu=30", "--", "/bin/sleep", "3600"],
             at: HelperProcesses.pidFile(scratch: scratch, token: "left-over"))
         let output = scratch + "/snap-\(UUID().uuidString).qcow2"
         FileManager.default.createFile(atPath: output, contents: Data("partial".utf8))
 
         // A live process whose pid file names another command (a reused pid): never signalled.
-        let bystander = Process()
-        bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        bystander.arguments = ["3601"]
-        Self.detachOutput(bystander)
-        try bystander.run()
-        defer {
-            kill(bystander.processIdentifier, SIGKILL)
-            bystander.waitUntilExit()
-        }
+        let bystander = try ChildProcess.spawn(["/bin/sleep", "3601"])
         HelperProcesses.record(
-            pid: bystander.processIdentifier, argv: ["/usr/bin/qemu-img", "convert", "x", "y"],
+            pid: bystander, argv: ["/usr/bin/qemu-img", "convert", "x", "y"],
             at: HelperProcesses.pidFile(scratch: scratch, token: "reused-pid"))
 
         try await withGlimpse(dataDirectory: dir) { _ in
             // Recovery ran before the listener opened: the helper is dead (at most a zombie awaiting its parent).
-            #expect(HelperProcesses.liveCommandLine(helper.processIdentifier) == nil)
+            #expect(HelperProcesses.liveCommandLine(helper) == nil)
             #expect(!FileManager.default.fileExists(atPath: output))
-            #expect(bystander.isRunning)
+            #expect(Self.isRunning(bystander))
             let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
             #expect(left.isEmpty, "\(left)")
         }
-        if HelperProcesses.liveCommandLine(helper.processIdentifier) == nil {
-            helper.waitUntilExit()
-            #expect(helper.terminationReason == .uncaughtSignal && helper.terminationStatus == SIGKILL)
-        } else {
-            kill(helper.processIdentifier, SIGKILL)
-            helper.waitUntilExit()
-        }
+        let alive = HelperProcesses.liveCommandLine(helper) != nil
+        if alive { kill(helper, SIGKILL) }
+        let status = await ChildProcess.exitStatus(of: helper)
+        #expect(!alive && status == 128 + SIGKILL, "recovery ended the helper with SIGKILL")
+        kill(bystander, SIGKILL)
+        _ = await ChildProcess.exitStatus(of: bystander)
     }
 
     @Test func helpersRunUnderAnAddressSpaceLimit() async throws {

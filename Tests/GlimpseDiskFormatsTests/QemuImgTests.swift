@@ -1,3 +1,4 @@
+import GlimpseCompute
 // Images made by the real qemu-img (skipped when it is not installed): the inspector must recognise each,
 // read the virtual size qemu-img wrote, and see the backing file and external data file qemu-img sets.
 
@@ -24,13 +25,13 @@ final class QemuImgTests {
 
     /// Runs `qemu-img create` and returns the main file's bytes.
     func create(_ name: String, _ arguments: [String]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: QemuImg.path ?? "qemu-img")
-        process.arguments = ["create", "-q"] + arguments.map { $0.replacingOccurrences(of: "@", with: directory.path + "/") }
-        process.currentDirectoryURL = directory
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "qemu-img create \(arguments)")
+        // posix_spawn (ChildProcess), not Foundation's Process, whose run() now and then crashes the test process.
+        let argv = [QemuImg.path ?? "/usr/bin/qemu-img", "create", "-q"]
+            + arguments.map { $0.replacingOccurrences(of: "@", with: directory.path + "/") }
+        let pid = try ChildProcess.spawn(argv)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        try #require(status == 0, "qemu-img create \(arguments)")
         return try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
     }
 

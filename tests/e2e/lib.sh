@@ -10,6 +10,7 @@
 #   start_glimpse DATA_DIR [PORT]  start `glimpse serve` in the background; sets GLIMPSE_PID,
 #                                GLIMPSE_PORT, GLIMPSE_URL, GLIMPSE_LOG; waits for GET /versions = 200
 #   stop_glimpse [S] / kill9_glimpse  stop it by pid (TERM, KILL after S s (10) / KILL at once)
+#   on_exit FUNCTION             run FUNCTION on exit (before temp dirs go), e.g. to stop a local cluster
 #   ensure_venv SPEC...          tests/e2e/.venv with the given pinned pip packages (idempotent)
 #   check_eq / check / fail / fatal / finish   assertions and the closing summary
 #   http METHOD PATH [curl args] a curl call against GLIMPSE_URL: sets HTTP_STATUS, HTTP_BODY (file)
@@ -36,6 +37,7 @@ E2E_PASSED=0
 E2E_FAILED=0
 E2E_FAILURES=()
 E2E_PIDS=()
+E2E_CLEANUP_HOOKS=()
 E2E_TMPDIRS=()
 GLIMPSE_PID=""
 
@@ -94,6 +96,8 @@ finish() {
 _e2e_cleanup() {
     local rc=$?
     set +e
+    local hook
+    for hook in "${E2E_CLEANUP_HOOKS[@]}"; do "$hook"; done
     # Only our own background jobs still unreaped: a pid we already waited for may belong to
     # someone else by now.
     local pid live
@@ -120,6 +124,9 @@ _e2e_cleanup() {
 trap _e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# on_exit FUNCTION: run FUNCTION on exit, before tracked processes are stopped and temp dirs removed.
+on_exit() { E2E_CLEANUP_HOOKS+=("$1"); }
 
 # track_pid PID: the process is stopped on exit.
 track_pid() { E2E_PIDS+=("$1"); }
