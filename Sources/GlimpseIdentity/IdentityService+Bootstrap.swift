@@ -20,14 +20,17 @@ extension IdentityService {
     /// reset the admin password (as `keystone-manage bootstrap` does).
     public func bootstrap(adminPassword: String?) async throws -> BootstrapResult {
         // Nodes sharing one database may start together: each step creates what it finds missing, so a node that
-        // lost a race to create something (409) finds it on the next pass.
+        // lost a race to create something (409) finds it on the next pass. Every pass that loses a race finds one
+        // more record made, so the passes are bounded by the records a bootstrap creates (about a dozen); a short
+        // random pause keeps racing nodes from meeting at the same step again.
         var attempt = 1
         while true {
             do {
                 return try await bootstrapOnce(adminPassword: adminPassword)
-            } catch let error as GlimpseError where error.kind == .conflict && attempt < 5 {
+            } catch let error as GlimpseError where error.kind == .conflict && attempt < 30 {
                 attempt += 1
                 logger.info("bootstrap: another node created the same record; trying again", metadata: ["attempt": "\(attempt)"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
             }
         }
     }

@@ -52,7 +52,7 @@ struct NodeRecoveryTests {
 
     /// Waits until the image reaches `status` (the upload task runs beside the test).
     func wait(_ service: ImageService, _ id: String, for status: ImageStatus) async throws {
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             if try await service.metadata.image(id: id)?.status == status { return }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -109,8 +109,8 @@ struct NodeRecoveryTests {
 
     @Test func aLiveNodeRecoversWhatADeadNodeLeftAndOnlyThat() async throws {
         let cluster = try await Cluster.make()
-        let a = try await cluster.node("node-a", lease: .seconds(1))
-        let b = try await cluster.node("node-b", lease: .seconds(1))
+        let a = try await cluster.node("node-a")
+        let b = try await cluster.node("node-b")
         try await b.recover()
         let abandoned = try await newImage(b)
         let body = HeldBody()
@@ -126,8 +126,9 @@ struct NodeRecoveryTests {
         ownBody.feed.yield(ByteBuffer(bytes: [UInt8](repeating: 1, count: 1 << 20)))
         try await wait(a, ownID, for: .saving)
         #expect(try await a.recoverDeadNodes() == 0, "B's lease has not run out yet")
-        try await Task.sleep(for: .milliseconds(1500))
-        try await a.heartbeat()
+        // B's last heartbeat is now older than a lease (30 s): as if it had stopped beating 31 s ago.
+        let longAgo = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000) - 31_000_000)
+        try await a.metadata.heartbeat(NodeLease(node: "node-b", address: "http://node-b:9292", heartbeatAt: longAgo))
         #expect(try await a.recoverDeadNodes() == 1)
         #expect(try await a.metadata.image(id: abandoned)?.status == .queued, "the dead node's upload is undone")
         #expect(try await a.metadata.image(id: ownID)?.status == .saving, "the sweeping node's own upload goes on")

@@ -398,7 +398,8 @@ struct MetadefStoreContractTests {
         let database = try await PostgresTestCluster.shared.makeDatabase().configuration
         let logger = Logger(label: "glimpse.test.postgres")
         let stores = try await withThrowingTaskGroup(of: PostgresMetadefStore.self) { group in
-            for _ in 0..<6 { group.addTask { try await PostgresMetadefStore.open(database, logger: logger) } }
+            // A generous start-up limit: six migrations queue on one lock, and a loaded machine runs them slowly.
+            for _ in 0..<6 { group.addTask { try await PostgresMetadefStore.open(database, startupTimeout: .seconds(120), logger: logger) } }
             var opened: [PostgresMetadefStore] = []
             for try await store in group { opened.append(store) }
             return opened

@@ -24,6 +24,8 @@ require_glimpse
 ensure_venv "$OPENSTACKCLIENT_SPEC" || fatal "could not install the openstack client"
 OSC="$E2E_VENV/bin/openstack"
 e2e_mktemp WORK
+# Under root PostgreSQL runs as its own user, which must be able to pass through to the cluster's directory.
+chmod 0711 "$WORK"
 export LOCAL_CLUSTER_DIR="$WORK/cluster" GLIMPSE_BIN="$GLIMPSE"
 export LOCAL_CLUSTER_FRONT_PORT="$(free_port)" LOCAL_CLUSTER_STATS_PORT="$(free_port)"
 # Node ports are consecutive from a base: take one whose next port is free too.
@@ -67,7 +69,7 @@ o_ok "image create --file" image create --disk-format raw --container-format bar
 IMG="$(out 'j["id"]')"
 check_eq "image is active" active "$(out 'j["status"]')"
 check_eq "checksum" "$(md5sum <"$WORK/image.raw" | cut -d' ' -f1)" "$(out 'j["checksum"]')"
-o_ok "image list" image list -f json && check "the list shows it" test "$(out "any(i['ID'] == '$IMG' for i in j)")" = True
+o_ok "image list" image list -f json && check "the list shows it" test "$(out "any(i['ID'] == '$IMG' for i in j)")" = true
 for n in 1 2 3 4; do
     o_ok "image save (request $n: both nodes answer in turn)" image save --file "$WORK/saved-$n" "$IMG" &&
         check "downloaded bytes are the uploaded bytes ($n)" test "$(cmp -s "$WORK/image.raw" "$WORK/saved-$n" && echo same)" = same
@@ -109,7 +111,7 @@ step "$CLIENTS concurrent clients through the load balancer for $LOAD_SECS s"
 python3 "$E2E_DIR/concurrent_clients.py" "$FRONT" "$TOKEN" "$CLIENTS" "$LOAD_SECS" >"$WORK/load.json"
 log "load: $(cat "$WORK/load.json" | head -c 600)"
 check_eq "no 5xx and no transport error under load" "[]" "$(json_get "$WORK/load.json" 'j["problems"]')"
-check "requests succeeded under load" test "$(json_get "$WORK/load.json" 'j["counts"].get("2xx", 0) > 100')" = True
+check "requests succeeded under load" test "$(json_get "$WORK/load.json" 'j["counts"].get("2xx", 0) > 100')" = true
 
 step "kill -9 of node 2 in the middle of uploads"
 head -c $((24 << 20)) /dev/urandom >"$WORK/big.raw"
@@ -145,7 +147,7 @@ for id in "$ON1" "$ON2A" "$ON2B" "${VIA_LB[@]}"; do
     st="$(json_get "$BODY" 'j["status"]')"
     case "$st" in
         active) check_eq "image $id is active with the right checksum" "$BIG_MD5" "$(json_get "$BODY" 'j["checksum"]')" ;;
-        queued) check_eq "image $id is queued with no data" None "$(json_get "$BODY" 'j["size"]')" ;;
+        queued) check_eq "image $id is queued with no data" null "$(json_get "$BODY" 'j["size"]')" ;;
         *) fail "image $id is $st: neither active nor queued" ;;
     esac
 done
