@@ -52,16 +52,21 @@ target_glimpse_start() {
   [ -n "$auth" ] && args+=(--auth "$auth")
   # web-download from the local file server: loopback and its port must pass the import filter
   # (Glance's [import_filtering_opts]); passed when `glimpse serve` has these options
-  local help; help="$("$GLIMPSE_BIN" serve --help 2>&1)"
-  grep -q -- '--import-allowed-hosts' <<<"$help" && args+=(--import-allowed-hosts 127.0.0.1)
-  grep -q -- '--import-allowed-ports' <<<"$help" && args+=(--import-allowed-ports "80,443,$WWW_PORT")
+  local help extras=(); help="$("$GLIMPSE_BIN" serve --help 2>&1)"
+  grep -q -- '--import-allowed-hosts' <<<"$help" && extras+=(--import-allowed-hosts 127.0.0.1)
+  grep -q -- '--import-allowed-ports' <<<"$help" && extras+=(--import-allowed-ports "80,443,$WWW_PORT")
   # as the real-Glance run (require_image_format_match = False, tempest image_format_enforcement = False):
   # Tempest's ListUserImagesTest uploads random bytes under every disk_format and skips otherwise
-  grep -q -- '--require-image-format-match' <<<"$help" && args+=(--require-image-format-match false)
+  grep -q -- '--require-image-format-match' <<<"$help" && extras+=(--require-image-format-match false)
   # shellcheck disable=SC2206 -- GLIMPSE_SERVE_ARGS: extra arguments, split on spaces
-  [ -n "${GLIMPSE_SERVE_ARGS:-}" ] && args+=($GLIMPSE_SERVE_ARGS)
+  [ -n "${GLIMPSE_SERVE_ARGS:-}" ] && extras+=($GLIMPSE_SERVE_ARGS)
+  args+=("${extras[@]}")
   # run a copy: another engineer's rebuild must not swap the binary under the running server
   cp "$GLIMPSE_BIN" "$RUNTMP/glimpse"
+  if [ "${NODES:-1}" -gt 1 ]; then
+    target_glimpse_start_nodes "$port" "${extras[@]}"
+    return
+  fi
   log "starting: glimpse ${args[*]}"
   GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$RUNTMP/glimpse" "${args[@]}" </dev/null >"$RUNTMP/glimpse.log" 2>&1 &
   track_pid $! glimpse
@@ -78,8 +83,13 @@ target_glimpse_start() {
   fi
 
   # the built-in identity: its openrc (written on first start) names the URL and the admin account
-  local rc="$data/openrc" code
+  local rc="$data/openrc"
   for _ in $(seq 1 50); do [ -s "$rc" ] && break; sleep 0.1; done
+  glimpse_read_openrc "$rc"
+}
+
+glimpse_read_openrc() { # openrc
+  local rc="$1" code line
   code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$GLIMPSE_URL/identity/v3" || true)"
   if [ "$code" != 200 ] || [ ! -s "$rc" ]; then
     IDENTITY_MISSING="GET $GLIMPSE_URL/identity/v3 answered ${code:-nothing} and $([ -s "$rc" ] && echo "an openrc was written" || echo "no openrc was written")"
@@ -95,11 +105,34 @@ target_glimpse_start() {
   [ -n "$ADMIN_PASSWORD" ] || die "the openrc in the data dir has no OS_PASSWORD"
 
   FEATURES=()
-  local line
   while IFS= read -r line; do
     line="${line%%#*}"; line="$(tr -d ' \t' <<<"$line")"
     [ -n "$line" ] && FEATURES+=("$line")
   done <"$HERE/glimpse-features.conf"
+}
+
+# target_glimpse_start_nodes FRONT_PORT [EXTRA SERVE ARGS...]: NODES nodes behind HAProxy (scripts/local-cluster)
+# on one private PostgreSQL cluster; Tempest gets the balancer's URL and the cluster's admin.
+target_glimpse_start_nodes() {
+  local front="$1" base; shift
+  # Under root PostgreSQL runs as its own user: the cluster lives where that user may pass through.
+  CLUSTER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/glimpse-conformance-nodes.XXXXXX")/cluster"
+  chmod 0711 "$(dirname "$CLUSTER_DIR")"
+  for _ in $(seq 1 20); do
+    base="$(free_port)"
+    python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', $base + $NODES - 1))" 2>/dev/null && break
+  done
+  log "starting $NODES Glimpse nodes behind HAProxy on port $front (scripts/local-cluster, state $CLUSTER_DIR)"
+  if ! LOCAL_CLUSTER_DIR="$CLUSTER_DIR" LOCAL_CLUSTER_FRONT_PORT="$front" LOCAL_CLUSTER_STATS_PORT="$(free_port)" \
+    LOCAL_CLUSTER_NODE_PORT="$base" LOCAL_CLUSTER_SERVE_ARGS="$*" GLIMPSE_BIN="$RUNTMP/glimpse" \
+    "$ROOT/scripts/local-cluster" start --nodes "$NODES" >"$RUNTMP/local-cluster.log" 2>&1; then
+    tail -30 "$RUNTMP/local-cluster.log" >&2
+    die "the Glimpse nodes did not start (log: $RUNTMP/local-cluster.log)"
+  fi
+  GLIMPSE_LOG="$CLUSTER_DIR/node-1.log"
+  SERVER_LOGS="$CLUSTER_DIR/node-1.log"
+  SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null), $NODES nodes behind HAProxy on PostgreSQL"
+  glimpse_read_openrc "$CLUSTER_DIR/openrc"
 }
 
 openrc_get() { # file VAR -- the value the openrc gives VAR (sourced in a child shell, so quoting is exact)
