@@ -17,16 +17,12 @@ struct ServerHostForwardingMiddleware: RouterMiddleware {
     let service: ServerService
     let client: HTTPClient
 
-    /// Set on a passed-on request: the receiving node never passes it on again (no loops when nodes disagree).
-    static let forwardedBy = HTTPField.Name("X-Glimpse-Forwarded-By")!
+    static let forwardedBy = PeerRequest.forwardedBy
     /// A clean stop waits for the guest; a dead node is noticed by the connect timeout well before this.
     static let answerTimeoutSeconds: Int64 = 120
     /// Action bodies are small JSON documents.
     static let maxBody = 64 * 1024
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host",
-        "content-length", "date", "server",
-    ]
+    static let hopByHop = PeerRequest.hopByHop
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let serverID = Self.serverActedOn(request) else { return try await next(request, context) }

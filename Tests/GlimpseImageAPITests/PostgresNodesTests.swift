@@ -11,13 +11,16 @@ import Testing
 @Suite("PostgreSQL nodes")
 struct PostgresNodesTests {
     /// Runs `body` against a Glimpse with its own data directory and image metadata in `database`.
-    func withNode(_ database: PostgresTestDatabase, _ body: @Sendable (API) async throws -> Void) async throws {
+    func withNode(
+        _ database: PostgresTestDatabase, store: String? = nil, _ body: @Sendable (API) async throws -> Void
+    ) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-pg-node-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var logger = Logger(label: "glimpse-pg-node-test")
         logger.logLevel = .error
         var config = GlimpseConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dir, auth: .none)
         config.database = try PostgresDatabaseURL(parsing: database.url)
+        config.imageStore = store
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.test(.live) { client in try await body(API(client: client, dataDirectory: dir)) }
     }
@@ -49,6 +52,33 @@ struct PostgresNodesTests {
             #expect(deleted.status == .noContent, "delete: \(deleted)")
             #expect(try await first.get("/v2/images/\(id)").status == .notFound)
             #expect(try await first.listIDs() == [])
+        }
+    }
+
+    /// Each node keeps its own image cache: a cache change sent to one node holds on the other too, so a client
+    /// behind a load balancer sees it whichever node answers next (Tempest's cache cycle test).
+    @Test func aCacheChangeOnOneNodeHoldsOnTheOther() async throws {
+        let database = try await PostgresTestCluster.shared.makeDatabase()
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-pg-store-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        try await withNode(database, store: store) { first in
+            try await withNode(database, store: store) { second in
+                let id = try await first.createImage(#"{"name":"cached","disk_format":"raw","container_format":"bare"}"#)
+                try await first.upload(id, Payload.hello)
+                let queued = try await first.send(.put, "/v2/cache/\(id)", as: .admin)
+                #expect(queued.status == .accepted, "queue: \(queued)")
+                var cachedOnSecond = false
+                for _ in 0..<400 where !cachedOnSecond {
+                    let list = try await second.get("/v2/cache", as: .admin)
+                    cachedOnSecond = list.text.contains(id) && list.text.contains("\"cached_images\":[{")
+                    if !cachedOnSecond { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(cachedOnSecond, "the second node cached the image queued on the first")
+                let cleared = try await second.delete("/v2/cache", as: .admin)
+                #expect(cleared.status == .noContent, "clear: \(cleared)")
+                let left = try await first.get("/v2/cache", as: .admin)
+                #expect(!left.text.contains(id), "the clear sent to the second node emptied the first's cache: \(left)")
+            }
         }
     }
 }

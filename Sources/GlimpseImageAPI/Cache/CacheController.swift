@@ -10,12 +10,15 @@ import NIOCore
 public struct CacheController: Sendable {
     let service: ImageService
     let cache: ImageCache
+    /// Cache changes hold on every node (each keeps its own cache).
+    let fanOut: CacheFanOut
 
     /// Nil when the service has no cache (then the API is not mounted, and `/v2/cache` is 404 as in Glance).
     public init?(service: ImageService) {
         guard let cache = service.cache else { return nil }
         self.service = service
         self.cache = cache
+        self.fanOut = CacheFanOut(service: service)
     }
 
     public func addRoutes(to v2: RouterGroup<GlimpseRequestContext>) {
@@ -70,6 +73,7 @@ public struct CacheController: Sendable {
             throw GlimpseError.badRequest("If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.")
         }
         await cache.clear(target)
+        await fanOut.repeatOnPeers(request, logger: context.logger)
         return Response(status: .noContent)
     }
 
@@ -82,6 +86,7 @@ public struct CacheController: Sendable {
             throw GlimpseError.badRequest("Only images with status active can be targeted for queueing")
         }
         cache.enqueue(image.id)
+        await fanOut.repeatOnPeers(request, logger: context.logger)
         return Response(status: .accepted)
     }
 
@@ -97,6 +102,7 @@ public struct CacheController: Sendable {
         }
         try Self.enforce("cache_delete", caller)
         await cache.remove(key)
+        await fanOut.repeatOnPeers(request, logger: context.logger)
         return Response(status: .noContent)
     }
 }

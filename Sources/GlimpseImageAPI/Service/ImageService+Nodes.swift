@@ -72,6 +72,15 @@ extension ImageService {
         return try await metadata.nodeLeases().first { $0.node == id && now - $0.heartbeatAt.microseconds <= leaseMicros }
     }
 
+    /// The other nodes alive now, by their leases.
+    public func livePeers() async throws -> [NodeLease] {
+        let leaseMicros = node.lease.components.seconds * 1_000_000
+        let now = Self.now().microseconds
+        return try await metadata.nodeLeases().filter {
+            $0.node != node.nodeID && now - $0.heartbeatAt.microseconds <= leaseMicros
+        }
+    }
+
     /// Which unfinished work may be recovered now: images read before claims (a claim is made before its image
     /// leaves `queued`, so every in-flight image read here has its claim in the later read).
     struct RecoveryScope: Sendable {
