@@ -16,9 +16,9 @@ struct PostgresMigrationTests {
             for node in 0..<8 {
                 group.addTask {
                     if node.isMultiple(of: 2) {
-                        _ = try await PostgresMetadataStore.open(database, logger: logger)
+                        _ = try await PostgresMetadataStore.open(database, startupTimeout: .seconds(120), logger: logger)
                     } else {
-                        _ = try await PostgresComputeStore.open(database, logger: logger)
+                        _ = try await PostgresComputeStore.open(database, startupTimeout: .seconds(120), logger: logger)
                     }
                 }
             }

@@ -83,8 +83,9 @@ final class QuotaLedger: Sendable {
 final class QuotaReservation: Sendable {
     /// How far ahead of the data a reservation grows, so that the usage query runs once per step, not per chunk.
     static let step: Int64 = 8 << 20
-    /// How often a writer whose next step does not fit looks again whether older writers finished.
-    static let retryInterval: Duration = .milliseconds(50)
+    /// How long a writer whose next step does not fit pauses before it looks again whether older writers finished:
+    /// 25–100 ms, spread at random so that writers that crowded each other out do not ask again all at once.
+    static var retryPause: Duration { .milliseconds(Int.random(in: 25...100)) }
 
     let ledger: QuotaLedger
     let owner: String
@@ -135,7 +136,7 @@ final class QuotaReservation: Sendable {
             guard mayWait, clock.now < deadline else { break }
             // Waiting writers do not ask again while an older one holds: their asks would crowd it out.
             repeat {
-                try await Task.sleep(for: Self.retryInterval)
+                try await Task.sleep(for: Self.retryPause)
             } while outcome != .crowded && ledger.olderWriterHolds(owner: owner, writer: writer) && clock.now < deadline
         }
         try await refuse(bytes)
@@ -149,7 +150,7 @@ final class QuotaReservation: Sendable {
             let outcome = try await grow(to: bytes)
             if outcome == .granted { return }
             guard outcome == .crowded, clock.now < deadline else { break }
-            try await Task.sleep(for: Self.retryInterval)
+            try await Task.sleep(for: Self.retryPause)
         }
         try await refuse(bytes)
     }
