@@ -1,4 +1,5 @@
 // S3-specific behaviour of `S3BlobStore` against the real local endpoint: multipart uploads, aborts, crashed writers.
+import Foundation
 @testable import GlimpseStorage
 import NIOCore
 import Testing
@@ -79,6 +80,22 @@ struct S3BlobStoreTests {
         let intruder = try S3BlobStore(
             location: location, credentials: S3Credentials(accessKeyID: "glimpse:tester", secretAccessKey: "wrong"))
         await #expect(throws: S3Error.self) { _ = try await intruder.keys() }
+    }
+
+    @Test func unannouncedUploadsAreSweptOnlyAfterTheGracePeriod() async throws {
+        let store = try await S3TestEndpoint.shared.makeStore(partSize: Self.partSize).store
+        // What a crash between CreateMultipartUpload and the marker leaves: an upload nobody announced.
+        let orphan = try await store.client.send(S3Request(
+            operation: "CreateMultipartUpload", method: .POST, key: "orphan", query: [("uploads", "")], idempotent: false))
+        try orphan.check("CreateMultipartUpload")
+        let announced = try await store.makeWriter(key: "live")
+        try await announced.write(ByteBuffer(bytes: BlobStoreContractTests.pattern(Self.partSize + 1)))
+        #expect(try await store.removeUnannouncedUploads(olderThan: .seconds(3600)) == 0, "too young to be swept")
+        let later = Date().addingTimeInterval(7200)
+        #expect(try await store.removeUnannouncedUploads(olderThan: .seconds(3600), now: later) == 1)
+        #expect(try await self.store(store, hasUploadsFor: ["live"]), "the announced upload in progress is left alone")
+        try await announced.commit()
+        #expect(try await store.size(key: "live") == Int64(Self.partSize + 1))
     }
 
     func store(_ store: S3BlobStore, hasUploadsFor keys: [String]) async throws -> Bool {

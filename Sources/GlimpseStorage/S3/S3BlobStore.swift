@@ -1,5 +1,6 @@
 // `BlobStore` on an S3 bucket: objects are image keys, writes are multipart uploads completed on commit.
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -181,9 +182,29 @@ public final class S3BlobStore: BlobStore {
         return removed
     }
 
-    /// The multipart uploads in progress in the bucket (key and upload id), all writers.
-    public func uploadsInProgress() async throws -> [(key: String, uploadID: String)] {
-        var uploads: [(key: String, uploadID: String)] = []
+    /// Aborts multipart uploads that no writer announced and that started more than `grace` ago; returns how many.
+    /// A crash between creating an upload and writing its marker leaves one that `removeIncomplete` cannot
+    /// attribute; the grace period keeps this away from uploads being announced right now (by any node).
+    public func removeUnannouncedUploads(olderThan grace: Duration, now: Date = Date()) async throws -> Int {
+        var announced = Set<String>()
+        for marker in try await list(prefix: Self.incomingPrefix) {
+            if let slash = marker.lastIndex(of: "/") { announced.insert(String(marker[marker.index(after: slash)...])) }
+        }
+        let cutoff = now.addingTimeInterval(-Double(grace.components.seconds))
+        var removed = 0
+        for upload in try await uploadsInProgress() where !announced.contains(upload.uploadID) {
+            // An upload whose start cannot be read is left alone: it may be one being announced right now.
+            guard let initiated = upload.initiated, initiated < cutoff else { continue }
+            try await client.send(Self.abort(key: upload.key, uploadID: upload.uploadID))
+                .check("AbortMultipartUpload", alsoAccepted: [404])
+            removed += 1
+        }
+        return removed
+    }
+
+    /// The multipart uploads in progress in the bucket (key, upload id, start), all writers.
+    public func uploadsInProgress() async throws -> [(key: String, uploadID: String, initiated: Date?)] {
+        var uploads: [(key: String, uploadID: String, initiated: Date?)] = []
         var keyMarker: String?
         var uploadMarker: String?
         repeat {
@@ -197,7 +218,7 @@ public final class S3BlobStore: BlobStore {
             let text = response.text
             for upload in S3XML.elements("Upload", in: text) {
                 if let key = S3XML.value("Key", in: upload), let id = S3XML.value("UploadId", in: upload) {
-                    uploads.append((key, id))
+                    uploads.append((key, id, S3XML.value("Initiated", in: upload).flatMap(Self.parseTimestamp)))
                 }
             }
             let truncated = S3XML.value("IsTruncated", in: text) == "true"
@@ -205,5 +226,14 @@ public final class S3BlobStore: BlobStore {
             uploadMarker = truncated ? S3XML.value("NextUploadIdMarker", in: text) : nil
         } while keyMarker != nil
         return uploads
+    }
+
+    /// S3's ISO 8601 timestamps, with or without fractional seconds.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 }
