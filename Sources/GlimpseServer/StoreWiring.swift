@@ -19,6 +19,19 @@ public struct GlimpseStores: Sendable {
 /// identity in PostgreSQL, and image data in `--store` (shared by the nodes) or under the data directory.
 enum StoreWiring {
     static func open(_ config: GlimpseConfiguration, logger: Logger) async throws -> GlimpseStores {
+        let stores = try await openStores(config, logger: logger)
+        if let bucket = stores.blobs as? S3BlobStore {
+            logger.notice("image data in \(bucket.location.description)")
+            try await bucket.createBucketIfMissing()
+            // Uploads a crash left before they were announced belong to no node's cleanup; a day is far beyond
+            // the moment between creating an upload and announcing it.
+            let swept = try await bucket.removeUnannouncedUploads(olderThan: .seconds(24 * 3600))
+            if swept > 0 { logger.notice("aborted \(swept) multipart upload(s) no node announced") }
+        }
+        return stores
+    }
+
+    private static func openStores(_ config: GlimpseConfiguration, logger: Logger) async throws -> GlimpseStores {
         guard let database = config.database else { return try open(config) }
         logger.notice(
             "image metadata, compute records, metadefs\(config.auth == .builtin ? " and the built-in identity" : "") in PostgreSQL at \(database.redacted)")
@@ -48,10 +61,22 @@ enum StoreWiring {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return GlimpseStores(
             metadata: metadata,
-            blobs: try FileBlobStore(
-                root: config.imageStore ?? directory + "/blobs", writer: try NodeIdentity.load(dataDirectory: directory)),
+            blobs: try openBlobs(config.imageStore, dataDirectory: directory, writer: try NodeIdentity.load(dataDirectory: directory)),
             compute: compute,
             metadefs: try metadefs ?? SQLiteMetadefStore(path: directory + "/metadefs.sqlite"),
             identity: identity && config.auth == .builtin ? try IdentitySQLiteStore(path: directory + "/identity.sqlite") : nil)
+    }
+
+    /// Image data in `--store`: an `s3://` bucket (credentials from the environment or the URL's `credentials=`
+    /// file), else a directory (default: `<data-dir>/blobs`).
+    static func openBlobs(_ store: String?, dataDirectory: String, writer: String) throws -> any BlobStore {
+        guard let store, store.hasPrefix("s3://") else {
+            return try FileBlobStore(root: store ?? dataDirectory + "/blobs", writer: writer)
+        }
+        let location = try S3Location(url: store)
+        let credentials = try S3BlobStore.credentials(
+            for: location, environment: ProcessInfo.processInfo.environment,
+            readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
+        return try S3BlobStore(location: location, credentials: credentials, writer: writer)
     }
 }

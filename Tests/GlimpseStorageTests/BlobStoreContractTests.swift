@@ -32,7 +32,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func committedDataReadsBackWholeAndInRanges(_ backend: BlobBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let data = Self.pattern(3 << 20 + 12345)
         try await Self.write(data, to: store, key: "a")
         #expect(try await Self.readAll(store, "a") == data)
@@ -46,7 +46,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func nothingIsVisibleBeforeCommitAndCancelLeavesNothing(_ backend: BlobBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         let writer = try await store.makeWriter(key: "b")
         try await writer.write(ByteBuffer(bytes: Self.pattern(1000)))
         #expect(try await store.read(key: "b", range: nil) == nil)
@@ -58,7 +58,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func aNodeCleaningUpAfterItsCrashLeavesAnotherNodesWriteAlone(_ backend: BlobBackend) async throws {
-        let (first, second, reopenFirst) = try backend.makeShared()
+        let (first, second, reopenFirst) = try await backend.makeShared()
         let crashed = try await first.makeWriter(key: "left")
         try await crashed.write(ByteBuffer(bytes: Self.pattern(4096)))
         let live = try await second.makeWriter(key: "live")
@@ -80,7 +80,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func aCrashedWriteIsCleanedUpAtStartup(_ backend: BlobBackend) async throws {
-        let (store, reopen) = try backend.make()
+        let (store, reopen) = try await backend.make()
         let writer = try await store.makeWriter(key: "c")
         try await writer.write(ByteBuffer(bytes: Self.pattern(4096)))
         // A new process starting over the same storage while the old write never finished.
@@ -92,7 +92,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func deleteRemovesAndIsIdempotent(_ backend: BlobBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await Self.write(Self.pattern(10), to: store, key: "d")
         try await store.delete(key: "d")
         #expect(try await store.read(key: "d", range: nil) == nil)
@@ -102,7 +102,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func aSecondCommitReplacesTheObjectWhole(_ backend: BlobBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await Self.write(Self.pattern(5000, seed: 1), to: store, key: "e")
         try await Self.write(Self.pattern(100, seed: 2), to: store, key: "e")
         #expect(try await Self.readAll(store, "e") == Self.pattern(100, seed: 2))
@@ -110,7 +110,7 @@ struct BlobStoreContractTests {
 
     @Test(arguments: BlobBackend.allCases)
     func emptyObjectsExist(_ backend: BlobBackend) async throws {
-        let store = try backend.make().store
+        let store = try await backend.make().store
         try await Self.write([], to: store, key: "z")
         #expect(try await Self.readAll(store, "z") == [])
         #expect(try await store.size(key: "z") == 0)

@@ -105,16 +105,19 @@ enum MetadefBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
 
 enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case file
+    /// A fresh bucket on the test process's private S3 endpoint (OpenStack Swift with s3api, `S3TestEndpoint`),
+    /// with parts small enough that the contract's objects go up in several of them.
+    case s3
 
     var testDescription: String { rawValue }
 
-    func make() throws -> (store: any BlobStore, reopen: @Sendable () throws -> any BlobStore) {
-        let (store, _, reopen) = try makeShared()
+    func make() async throws -> (store: any BlobStore, reopen: @Sendable () throws -> any BlobStore) {
+        let (store, _, reopen) = try await makeShared()
         return (store, reopen)
     }
 
     /// Two writers (nodes) on one backend, and a way to reopen the first one after a crash.
-    func makeShared() throws -> (first: any BlobStore, second: any BlobStore, reopenFirst: @Sendable () throws -> any BlobStore) {
+    func makeShared() async throws -> (first: any BlobStore, second: any BlobStore, reopenFirst: @Sendable () throws -> any BlobStore) {
         switch self {
         case .file:
             let root = try TemporaryDirectory.make() + "/blobs"
@@ -122,6 +125,11 @@ enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 try FileBlobStore(root: root, writer: "node-a"), try FileBlobStore(root: root, writer: "node-b"),
                 { try FileBlobStore(root: root, writer: "node-a") }
             )
+        case .s3:
+            let (first, location, credentials) = try await S3TestEndpoint.shared.makeStore(
+                writer: "node-a", partSize: 1 << 20, readChunkSize: 300_000)
+            let second = try S3BlobStore(location: location, credentials: credentials, writer: "node-b", partSize: 1 << 20)
+            return (first, second, { try S3BlobStore(location: location, credentials: credentials, writer: "node-a") })
         }
     }
 }

@@ -1,0 +1,146 @@
+// One write into an S3 bucket: a multipart upload whose parts are sent while the next one fills.
+import Crypto
+import Foundation
+import NIOCore
+
+/// Fills a part buffer and sends each full part while the next one fills, so at most about two parts are in memory.
+/// `commit` completes the upload (the object appears only then); `cancel` aborts it.
+actor S3BlobWriter: BlobWriter {
+    private let store: S3BlobStore
+    private let key: String
+    private let uploadID: String
+    private let marker: String
+    private var filling = ByteBuffer()
+    private var inFlight: Task<S3UploadedPart, any Error>?
+    private var parts: [S3UploadedPart] = []
+    private var finished = false
+
+    init(store: S3BlobStore, key: String, uploadID: String, marker: String) {
+        self.store = store
+        self.key = key
+        self.uploadID = uploadID
+        self.marker = marker
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        guard !finished else { throw S3Error.malformedResponse("write after commit or cancel") }
+        var buffer = buffer
+        filling.writeBuffer(&buffer)
+        while filling.readableBytes >= store.partSize {
+            // Wait for the part in flight first: that bounds memory to the one being sent and the one filling.
+            try await settleInFlight()
+            guard let part = filling.readSlice(length: store.partSize) else { break }
+            send(part)
+            filling.discardReadBytes()
+        }
+    }
+
+    private func send(_ part: ByteBuffer) {
+        let number = parts.count + 1 + (inFlight == nil ? 0 : 1)
+        let (client, key, uploadID) = (store.client, key, uploadID)
+        // Detached: hashing a part must not hold the actor, or the next part could not fill meanwhile.
+        inFlight = Task.detached {
+            let md5 = part.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
+            let response = try await client.send(S3Request(
+                operation: "UploadPart", method: .PUT, key: key,
+                query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part, idempotent: true))
+            try response.check("UploadPart")
+            guard let etag = response.etag else { throw S3Error.malformedResponse("UploadPart without an ETag") }
+            return S3UploadedPart(number: number, etag: etag, md5: md5)
+        }
+    }
+
+    private func settleInFlight() async throws {
+        guard let task = inFlight else { return }
+        inFlight = nil
+        parts.append(try await task.value)
+    }
+
+    func commit() async throws {
+        guard !finished else { throw S3Error.malformedResponse("commit after commit or cancel") }
+        finished = true
+        do {
+            try await settleInFlight()
+            if parts.isEmpty {
+                // Smaller than one part: a single PUT is one request instead of three.
+                try await store.client.send(S3Request(
+                    operation: "PutObject", method: .PUT, key: key, body: filling, idempotent: true)).check("PutObject")
+                try await store.client.send(S3BlobStore.abort(key: key, uploadID: uploadID))
+                    .check("AbortMultipartUpload", alsoAccepted: [404])
+            } else {
+                if filling.readableBytes > 0 {
+                    send(filling)
+                    filling = ByteBuffer()
+                    try await settleInFlight()
+                }
+                try await complete()
+            }
+        } catch {
+            await abandon()
+            throw error
+        }
+        filling = ByteBuffer()
+        try? await removeMarker()
+    }
+
+    /// CompleteMultipartUpload is not idempotent (a second one may fail although the first succeeded), so it is
+    /// never resent blindly: after a lost answer the object is checked for the ETag this upload gives it.
+    private func complete() async throws {
+        let body = "<CompleteMultipartUpload>"
+            + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\"\(S3XML.escape($0.etag))\"</ETag></Part>" }.joined()
+            + "</CompleteMultipartUpload>"
+        let request = S3Request(
+            operation: "CompleteMultipartUpload", method: .POST, key: key, query: [("uploadId", uploadID)],
+            body: ByteBuffer(string: body), idempotent: false)
+        let response: S3Response
+        do {
+            response = try await store.client.send(request)
+        } catch {
+            if try await objectIsThisUpload() { return }
+            throw error
+        }
+        // S3 may answer 200 and report a failure in the body.
+        if response.isSuccess, !response.text.contains("<Error>") { return }
+        if response.status >= 500, try await objectIsThisUpload() { return }
+        throw response.error("CompleteMultipartUpload")
+    }
+
+    /// Whether the object now is what completing this upload makes: S3's multipart ETag is the MD5 of the parts'
+    /// MD5s followed by "-" and the number of parts.
+    private func objectIsThisUpload() async throws -> Bool {
+        var all: [UInt8] = []
+        for part in parts { all += part.md5 }
+        let expected = all.withUnsafeBytes { S3SigV4Signer.hex(Insecure.MD5.hash(data: $0)) } + "-\(parts.count)"
+        return try await store.head(key)?.etag == expected
+    }
+
+    func cancel() async {
+        guard !finished else { return }
+        finished = true
+        inFlight?.cancel()
+        _ = try? await inFlight?.value
+        inFlight = nil
+        await abandon()
+        filling = ByteBuffer()
+    }
+
+    /// Aborts the upload and removes its marker; a failure here leaves both for `removeIncomplete()`.
+    private func abandon() async {
+        guard (try? await store.client.send(S3BlobStore.abort(key: key, uploadID: uploadID)).check(
+            "AbortMultipartUpload", alsoAccepted: [404])) != nil
+        else { return }
+        try? await removeMarker()
+    }
+
+    private func removeMarker() async throws {
+        try await store.client.send(S3Request(operation: "DeleteObject", method: .DELETE, key: marker, idempotent: true))
+            .check("DeleteObject (upload marker)", alsoAccepted: [404])
+    }
+}
+
+/// A part the service accepted: its number, the ETag to complete with, and its MD5 (to recognise the result).
+struct S3UploadedPart: Sendable {
+    var number: Int
+    var etag: String
+    var md5: [UInt8]
+}
