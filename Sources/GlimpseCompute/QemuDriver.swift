@@ -127,10 +127,13 @@ public actor QemuDriver: HypervisorDriver {
     /// One QMP command on a fresh session (QMP allows one client at a time per socket; sessions are short).
     func qmpExecute(_ id: String, _ command: String, _ arguments: [String: JSONValue]? = nil) async throws -> JSONValue {
         let client = try await qmp(id)
-        defer { Task { await client.close() } }
+        // Closed before returning: QEMU serves one QMP client at a time, so the next session waits for this one.
         do {
-            return try await client.execute(command, arguments)
+            let result = try await client.execute(command, arguments)
+            await client.close()
+            return result
         } catch {
+            await client.close()
             throw HypervisorError(.failed, "server \(id): \(error)")
         }
     }
@@ -217,12 +220,10 @@ public actor QemuDriver: HypervisorDriver {
             _ = try await qmpExecute(server.id, "system_reset")
             return
         }
-        if await shutdown(server.id, timeout: options.shutdownTimeout) {
-            try await start(server, disk: disk)
-        } else {
-            // `shutdown` ended QEMU after the timeout: boot again from the disk (a hard reboot).
-            try await start(server, disk: disk)
-        }
+        // A guest that does not power off in time has its QEMU ended by `shutdown`: the new boot is then a hard
+        // reboot, as Nova falls back to one.
+        await shutdown(server.id, timeout: options.shutdownTimeout)
+        try await start(server, disk: disk)
     }
 
     public func powerState(of serverID: String) async -> PowerState? {
@@ -312,30 +313,34 @@ public actor QemuDriver: HypervisorDriver {
 
     public func canQuiesce(_ server: DriverServer) async -> Bool {
         guard let client = try? await agent(server, timeout: .seconds(3)) else { return false }
-        defer { Task { await client.close() } }
-        return (try? await client.execute("guest-ping")) != nil
+        // The agent's port takes one client at a time: closed before the freeze connects.
+        let answered = (try? await client.execute("guest-ping")) != nil
+        await client.close()
+        return answered
     }
 
     public func quiesce(_ server: DriverServer) async throws {
         let client = try await agent(server)
-        defer { Task { await client.close() } }
         do {
             let frozen = try await client.execute("guest-fsfreeze-freeze", timeout: .seconds(30))
+            await client.close()
             frozenAt[server.id] = .now
             logger.info("server \(server.id): guest filesystems frozen (\(JSONLineChannel.encode(frozen)))")
         } catch {
             // A freeze that failed half-way may have frozen some filesystems: thaw what there is.
             _ = try? await client.execute("guest-fsfreeze-thaw", timeout: .seconds(30))
+            await client.close()
             throw HypervisorError(.quiesceUnavailable, "could not quiesce instance \(server.id): \(error)")
         }
     }
 
     public func unquiesce(_ server: DriverServer) async throws {
         let client = try await agent(server)
-        defer { Task { await client.close() } }
         do {
             _ = try await client.execute("guest-fsfreeze-thaw", timeout: .seconds(30))
+            await client.close()
         } catch {
+            await client.close()
             throw HypervisorError(.failed, "could not thaw the filesystems of instance \(server.id): \(error)")
         }
         if let at = frozenAt.removeValue(forKey: server.id) {
@@ -380,7 +385,17 @@ public actor QemuDriver: HypervisorDriver {
 
     public func finishPointInTimeCopy(_ server: DriverServer) async throws {
         guard let node = copies.removeValue(forKey: server.id) else { return }
-        defer { Task { [self] in _ = try? await self.qmpExecute(server.id, "blockdev-del", ["node-name": .string(node)]) } }
+        do {
+            try await waitForCopy(server, node: node)
+        } catch {
+            _ = try? await qmpExecute(server.id, "blockdev-del", ["node-name": .string(node)])
+            throw error
+        }
+        _ = try? await qmpExecute(server.id, "blockdev-del", ["node-name": .string(node)])
+    }
+
+    /// Polls the backup job `node` until it concludes (then dismisses it); throws its error.
+    func waitForCopy(_ server: DriverServer, node: String) async throws {
         while true {
             guard liveGuest(server.id) != nil else {
                 throw HypervisorError(.failed, "server \(server.id) stopped while its disk was being copied")
