@@ -119,6 +119,48 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
         return String(decoding: Data(base64Encoded: b64) ?? Data(), as: UTF8.self)
     }
 
+    /// After a restart of Glimpse, the QEMU the previous one left (found through its pid file) is ended and the
+    /// server, recorded running, boots again from its disk: a second ready line, and the agent answers.
+    @Test(
+        .enabled(if: qemuInstalled, "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)"),
+        .timeLimit(.minutes(10)))
+    func aRestartBootsRunningServersAgain() async throws {
+        let scratch = testDirectory()
+        let data = testDirectory()
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        let guest = try Self.buildGuest(into: scratch)
+        let options = QemuOptions(accelerator: .auto, shutdownTimeout: .seconds(60))
+        let box = IDBox()
+        try await withGlimpse(dataDirectory: data, hypervisor: .qemu, qemu: options) { api in
+            let image = try await Self.uploadGuest(api, path: guest)
+            let id = try await api.server(image: image, name: "survivor")
+            _ = try await Self.waitUp(api, id, booted: true)
+            box.id = id
+        }
+        let id = try #require(box.id)
+        try await withGlimpse(dataDirectory: data, hypervisor: .qemu, qemu: options) { api in
+            let deadline = ContinuousClock.now + Self.bootTimeout
+            var readyLines = 0
+            while ContinuousClock.now < deadline, readyLines < 2 {
+                let out = try await Self.console(api, id)["output"]?.string ?? ""
+                readyLines = out.components(separatedBy: Self.ready).count - 1
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(readyLines == 2, "ready lines in the console after the restart: \(readyLines)")
+            let shown = try await api.show(id)
+            #expect(shown["server"]?["status"]?.string == "ACTIVE")
+            let agent = try await Self.agent(api, id)
+            let pong = try await agent.execute("guest-ping")
+            await agent.close()
+            #expect(pong == .object([:]))
+            #expect(try await api.delete("/compute/v2.1/servers/\(id)").status == .noContent)
+        }
+    }
+
     @Test(
         .enabled(if: qemuInstalled, "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)"),
         .timeLimit(.minutes(10)))
@@ -178,3 +220,4 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
         }
     }
 }
+
