@@ -148,6 +148,7 @@ let package = Package(
             name: "glimpse",
             dependencies: [
                 "GlimpseServer",
+                "GlimpseCompute",
                 "GlimpsePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -402,12 +402,29 @@ public struct ComputeController: Sendable {
 
     // MARK: actions
 
+    /// `os-getConsoleOutput`'s `length`: absent or null for the whole log, else a count of lines (a JSON integer
+    /// or a string of digits, as Nova's schema allows); negative or anything else is a 400.
+    static func consoleLength(_ value: JSONValue?) throws -> Int? {
+        let count: Int64?
+        switch value {
+        case nil, .null?: return nil
+        case .int(let i)?: count = i
+        case .string(let s)?: count = s.allSatisfy(\.isASCII) ? Int64(s) : nil
+        default: count = nil
+        }
+        guard let count else {
+            throw invalid("length", value, "\(value?.pythonRepr ?? "None") is not of type 'integer', 'string', 'null'")
+        }
+        guard count >= 0 else { throw invalid("length", value, "\(count) is less than the minimum of 0") }
+        return Int(clamping: count)
+    }
+
     func action(_ request: Request, _ context: GlimpseRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let v = try APIVersion.negotiate(request.headers)
         let id = try context.parameters.require("id")
         let body = try await request.decodeJSONObject(context: context)
-        let known = ["os-stop", "os-start", "reboot", "createImage"]
+        let known = ["os-stop", "os-start", "reboot", "createImage", "os-getConsoleOutput"]
         guard let name = body.keys.sorted().first(where: known.contains) else {
             // Unknown actions: the server is looked up first (404), then 400 as Nova's action dispatch answers.
             _ = try await service.server(id, caller: caller)
@@ -432,6 +449,15 @@ public struct ComputeController: Sendable {
             }
             try await service.reboot(id, hard: type.lowercased() == "hard", caller: caller)
             return Response(status: .accepted)
+        case "os-getConsoleOutput":
+            guard let o = arg.objectValue else { throw Self.invalid("os-getConsoleOutput", arg, "\(arg.pythonRepr) is not of type 'object'") }
+            if let extra = o.keys.sorted().first(where: { $0 != "length" }) {
+                throw GlimpseError.badRequest(
+                    "Invalid input for field/attribute os-getConsoleOutput. Additional properties are not allowed ('\(extra)' was unexpected)")
+            }
+            let lines = try Self.consoleLength(o["length"])
+            let output = try await service.consoleOutput(id, lines: lines, caller: caller)
+            return Self.json(.object([("output", .string(output))]))
         default:
             guard let o = arg.objectValue else { throw Self.invalid("createImage", arg, "It must be an object.") }
             if let extra = o.keys.sorted().first(where: { $0 != "name" && $0 != "metadata" }) {

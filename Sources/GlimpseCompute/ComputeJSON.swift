@@ -27,6 +27,11 @@ extension JSONValue {
         if case .object(let o) = self { return o }
         return nil
     }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
 }
 
 /// Nova's timestamp renderings.

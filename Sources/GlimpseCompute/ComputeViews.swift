@@ -152,7 +152,7 @@ struct ComputeViews: Sendable {
                     ("OS-EXT-SRV-ATTR:hostname", .string(Self.hostname(s.name))),
                     ("OS-EXT-SRV-ATTR:kernel_id", .string("")),
                     ("OS-EXT-SRV-ATTR:ramdisk_id", .string("")),
-                    ("OS-EXT-SRV-ATTR:root_device_name", .string("/dev/vda")),
+                    ("OS-EXT-SRV-ATTR:root_device_name", .string(Self.rootDeviceName(s))),
                     ("OS-EXT-SRV-ATTR:user_data", .null),
                 ]
             }
@@ -178,6 +178,11 @@ struct ComputeViews: Sendable {
     }
 
     /// Nova's `sanitize_hostname`: lowercase, spaces and underscores to dashes, other characters dropped.
+    /// The root disk's device name from the boot image's `hw_disk_bus` (recorded in system metadata), whatever driver.
+    static func rootDeviceName(_ s: ServerRecord) -> String {
+        DiskBus(imageProperties: ["hw_disk_bus": s.systemMetadata["image_hw_disk_bus"] ?? ""]).rootDeviceName
+    }
+
     static func hostname(_ name: String) -> String {
         var out = ""
         for c in name.lowercased() {

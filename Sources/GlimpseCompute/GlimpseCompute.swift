@@ -13,14 +13,20 @@ public struct ComputeAPI: Sendable {
     public let controller: ComputeController
 
     /// Serves `store`, with `<dataDirectory>/compute/` for disks, base files and temporary files, with the
-    /// qcow2-overlay driver unless another is given, and recovers what a restart interrupted.
+    /// driver `hypervisor` names (or `driver` when given), and recovers what a restart interrupted.
     public static func open(
         dataDirectory: String, store: any ComputeStore, images: ImageService, publicURL: String, snapshotFormat: String = "qcow2",
-        driver: (any HypervisorDriver)? = nil, logger: Logger
+        hypervisor: HypervisorKind = .overlay, qemu: QemuOptions = .init(), driver: (any HypervisorDriver)? = nil,
+        logger: Logger
     ) async throws -> ComputeAPI {
         let dir = dataDirectory + "/compute"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let driver = try driver ?? OverlayDriver(directory: dir + "/disks", scratch: dir + "/tmp", logger: logger)
+        let driver: any HypervisorDriver =
+            switch (driver, hypervisor) {
+            case (let given?, _): given
+            case (nil, .qemu): try QemuDriver(directory: dir, scratch: dir + "/tmp", options: qemu, logger: logger)
+            case (nil, .overlay): try OverlayDriver(directory: dir + "/disks", scratch: dir + "/tmp", logger: logger)
+            }
         if Subprocess.which("qemu-img") == nil {
             logger.warning("qemu-img is not installed: servers cannot be built (Debian: apt-get install qemu-utils)")
         }

@@ -29,7 +29,7 @@ public struct DriverServer: Sendable {
 
 /// A failure the driver reports in terms a user can read (it ends up in the server's fault or an API error).
 public struct HypervisorError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case unsupported, quiesceUnavailable, failed }
+    public enum Kind: Sendable { case unsupported, quiesceUnavailable, noCapacity, failed }
     public var kind: Kind
     public var message: String
     public init(_ kind: Kind, _ message: String) {
@@ -42,8 +42,8 @@ public struct HypervisorError: Error, Sendable, CustomStringConvertible {
 /// The seam between the server state machine and whatever runs servers. The service decides *whether* an action
 /// may happen (vm_state/task_state rules) and records the outcome; the driver only does it.
 ///
-/// Drivers: `OverlayDriver` (qcow2 overlays, no guest CPU). A QEMU/KVM driver will boot the same disks, talk QMP and
-/// the guest agent, and implement quiesce, behind this same protocol.
+/// Drivers: `OverlayDriver` (qcow2 overlays, no guest CPU) and `QemuDriver` (boots the same disks in QEMU, talks
+/// QMP and the guest agent, and implements quiesce and live snapshots).
 public protocol HypervisorDriver: Sendable {
     /// A name for logs and docs.
     var name: String { get }
@@ -73,6 +73,28 @@ public protocol HypervisorDriver: Sendable {
 
     /// Writes the root disk, flattened (no backing file), as `format` (qcow2 or raw) to `path`.
     func exportDisk(_ server: DriverServer, disk: String, format: String, to path: String) async throws
+
+    /// A running server's disk cannot be read while its guest writes to it: this starts a copy of it, fixed at this
+    /// instant, into `path` (qcow2, no backing file) and returns once that instant is fixed, so frozen filesystems
+    /// may thaw at once while the data is copied. False when the driver has no running guest to copy from
+    /// (`exportDisk` then reads the disk itself).
+    func beginPointInTimeCopy(_ server: DriverServer, disk: String, to path: String) async throws -> Bool
+    /// Waits until the copy `beginPointInTimeCopy` started is complete.
+    func finishPointInTimeCopy(_ server: DriverServer) async throws
+
+    /// Refuses (`noCapacity`) a create of `count` servers of `ramMB` each when this node cannot hold them beside
+    /// the servers it already hosts.
+    func checkCapacity(adding count: Int, ramMB: Int64, hosted: [DriverServer]) async throws
+
+    /// The end of the server's serial console log, at most `maxBytes`; nil when the driver keeps none.
+    func consoleOutput(of serverID: String, maxBytes: Int) async -> String?
+}
+
+extension HypervisorDriver {
+    public func beginPointInTimeCopy(_ server: DriverServer, disk: String, to path: String) async throws -> Bool { false }
+    public func finishPointInTimeCopy(_ server: DriverServer) async throws {}
+    public func checkCapacity(adding count: Int, ramMB: Int64, hosted: [DriverServer]) async throws {}
+    public func consoleOutput(of serverID: String, maxBytes: Int) async -> String? { nil }
 }
 
 /// The first driver: every server's root disk is a real qcow2 overlay (`qemu-img create -f qcow2 -F <fmt> -b <base>`)

@@ -248,6 +248,13 @@ public final class ServerService: Sendable {
         sys["owner_project_name"] = req.projectName
         sys["boot_roles"] = caller.roles.sorted().joined(separator: ",")
 
+        let hosted = try await store.servers(projectID: nil).filter(runsHere).map(driverServer)
+        do {
+            try await driver.checkCapacity(adding: max(1, req.count), ramMB: flavor.ram, hosted: hosted)
+        } catch let e as HypervisorError where e.kind == .noCapacity {
+            throw GlimpseError.conflict(e.message)
+        }
+
         var created: [ServerRecord] = []
         let now = NovaTime.now()
         for i in 1...max(1, req.count) {
@@ -415,6 +422,18 @@ public final class ServerService: Sendable {
                 }
             }
         }
+    }
+
+    /// `os-getConsoleOutput`: the last `lines` lines of the server's serial console (all when nil), read from at
+    /// most `ConsoleLog.maxBytes` at the end of the log.
+    public func consoleOutput(_ id: String, lines: Int?, caller: Caller) async throws -> String {
+        let s = try await server(id, caller: caller)
+        try ComputePolicy.enforce("os_compute_api:os-console-output", ComputePolicy.canWrite(caller))
+        guard let text = await driver.consoleOutput(of: s.id, maxBytes: ConsoleLog.maxBytes) else {
+            throw GlimpseError.conflict(
+                "Guest does not have a console available: the \(driver.name) driver runs no guest, so there is no console.")
+        }
+        return ConsoleLog.lastLines(text, lines)
     }
 
     /// Waits until the server's background work has ended (tests, orderly shutdown).

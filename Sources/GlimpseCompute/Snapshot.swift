@@ -107,6 +107,7 @@ extension ServerService {
         let temp = "\(scratch)/snap-\(imageID).\(format)"
         defer { try? FileManager.default.removeItem(atPath: temp) }
         var frozen = false
+        var frozeAt: ContinuousClock.Instant?
         do {
             try await setTask(id, TaskState.imageSnapshot, imageID: imageID)
             guard let s = try await store.server(id: id), let disk = s.diskPath else {
@@ -116,6 +117,7 @@ extension ServerService {
             var consistency = planned
             if planned == .quiesced {
                 do {
+                    frozeAt = .now
                     try await driver.quiesce(ds)
                     frozen = true
                 } catch {
@@ -136,8 +138,22 @@ extension ServerService {
             let ops = try ImageRules.parsePatch(
                 .array(patch.map { .object(["op": .string("add"), "path": .string("/" + $0.0), "value": .string($0.1)]) }))
             _ = try await images.update(imageID, patch: ops, caller: caller)
+            // A running guest's disk is copied at one instant by the driver (when it can), so the filesystems
+            // thaw as soon as that instant is fixed instead of staying frozen for the whole export.
+            let copy = "\(scratch)/snap-\(imageID).copy.qcow2"
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            var source = disk
             do {
-                try await driver.exportDisk(ds, disk: disk, format: format, to: temp)
+                if planned != .cold, try await driver.beginPointInTimeCopy(ds, disk: disk, to: copy) {
+                    if frozen {
+                        frozen = false
+                        try await driver.unquiesce(ds)
+                        if let at = frozeAt { logger.notice("server \(id): filesystems frozen for \(ContinuousClock.now - at) for snapshot \(imageID)") }
+                    }
+                    try await driver.finishPointInTimeCopy(ds)
+                    source = copy
+                }
+                try await driver.exportDisk(ds, disk: source, format: format, to: temp)
             } catch {
                 if frozen { try? await driver.unquiesce(ds) }
                 throw error
@@ -246,7 +262,9 @@ extension ServerService {
         }
         try await discardOrphanSnapshotImages(createdBefore: startedAt)
         if helpersGone {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? [] {
+            // Pid files left now belong to QEMUs `adopt` just started (the old ones went with `endLeftovers`).
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+            where !name.hasPrefix(HelperProcesses.prefix) {
                 try? FileManager.default.removeItem(atPath: "\(scratch)/\(name)")
             }
         }

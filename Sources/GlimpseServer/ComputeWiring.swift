@@ -13,7 +13,7 @@ enum ComputeWiring {
     ) async throws {
         let compute = try await ComputeAPI.open(
             dataDirectory: config.dataDirectory, store: store, images: images, publicURL: config.publicURL,
-            snapshotFormat: config.snapshotFormat, logger: logger)
+            snapshotFormat: config.snapshotFormat, hypervisor: config.hypervisor, qemu: config.qemu, logger: logger)
         compute.addRoutes(to: router, authenticator: authenticator)
         logger.notice(
             "Glimpse serves the Compute API v2.1 (microversions \(APIVersion.min)–\(APIVersion.max)) at \(config.publicURL)/compute/v2.1; driver: \(compute.service.driver.name)")

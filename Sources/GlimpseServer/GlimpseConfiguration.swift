@@ -2,6 +2,7 @@
 // listener that serves the Image API at `/`, Identity at `/identity` and Compute at `/compute`, and runs it.
 
 import Foundation
+import GlimpseCompute
 import GlimpseHTTP
 import GlimpseImageAPI
 import GlimpsePostgres
@@ -31,6 +32,11 @@ public struct GlimpseConfiguration: Sendable {
     public var imports: ImportOptions = .init()
     /// Disk format of server snapshots (`qemu-img convert -O`): qcow2 (default) or raw.
     public var snapshotFormat: String
+    /// The compute driver (`--hypervisor`). Overlay unless set: a library user boots nothing without asking;
+    /// `glimpse serve` defaults to QEMU when it is installed.
+    public var hypervisor: HypervisorKind = .overlay
+    /// How the QEMU driver runs guests (`--accel`, `--max-guests`, `--shutdown-timeout`).
+    public var qemu: QemuOptions = .init()
     /// Built-in identity and external Keystone settings (see IdentityWiring.swift).
     public var identity: IdentitySettings = .init()
     /// How long a connection may wait on its client (idle, request head, body stall, send).

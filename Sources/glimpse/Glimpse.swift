@@ -6,6 +6,7 @@ import ArgumentParser
 @_silgen_name("mallopt") func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 import Foundation
+import GlimpseCompute
 import GlimpseHTTP
 import GlimpseImageAPI
 import GlimpsePostgres
@@ -64,6 +65,17 @@ struct Serve: AsyncParsableCommand {
         """)
     var requireImageFormatMatch = true
     @Option(help: "Disk format of server snapshots: qcow2 or raw.") var snapshotFormat = "qcow2"
+    @Option(help: """
+        Compute driver: qemu (every server a QEMU process) or overlay (real disks, nothing boots them). \
+        Default: qemu when qemu-system-x86_64 is installed, else overlay.
+        """)
+    var hypervisor: String?
+    @Option(help: "--hypervisor qemu: accelerator, auto (KVM when a probe shows it runs guests, else TCG), kvm or tcg.")
+    var accel = "auto"
+    @Option(help: "--hypervisor qemu: the most servers on this node (default: as many as the host's memory holds by flavor RAM).")
+    var maxGuests: Int?
+    @Option(help: "--hypervisor qemu: seconds a stop waits for the guest to power off before QEMU is ended.")
+    var shutdownTimeout = 60
     @Option(help: "Comma-separated ports web-download imports and http locations may fetch from (default: 80,443).")
     var importAllowedPorts: String?
     @Option(
@@ -164,6 +176,14 @@ struct Serve: AsyncParsableCommand {
                 imageSizeCap: imageSizeCap, projectQuota: projectQuota,
                 requireImageFormatMatch: requireImageFormatMatch),
             snapshotFormat: snapshotFormat)
+        guard let kind = hypervisor.map({ HypervisorKind(rawValue: $0) }) ?? HypervisorKind.hostDefault else {
+            throw ValidationError("--hypervisor must be qemu or overlay")
+        }
+        guard let accelerator = QemuAccelerator(rawValue: accel) else { throw ValidationError("--accel must be auto, kvm or tcg") }
+        if let maxGuests, maxGuests <= 0 { throw ValidationError("--max-guests must be positive") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        config.hypervisor = kind
+        config.qemu = QemuOptions(accelerator: accelerator, maxGuests: maxGuests, shutdownTimeout: .seconds(shutdownTimeout))
         config.identity.tokenExpiration = tokenExpiration
         config.identity.lockoutFailureAttempts = lockoutFailureAttempts
         config.identity.lockoutDuration = lockoutDuration

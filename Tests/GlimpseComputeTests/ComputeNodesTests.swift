@@ -1,4 +1,5 @@
 import Foundation
+import GlimpseCompute
 import GlimpsePostgres
 import GlimpsePostgresTesting
 import GlimpseServer
@@ -21,6 +22,7 @@ struct ComputeNodesTests {
         var config = GlimpseConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dir, auth: .none)
         config.database = try PostgresDatabaseURL(parsing: database.url)
         config.imageStore = store
+        config.hypervisor = .overlay  // API semantics on non-bootable images: no QEMU
         let app = try await GlimpseApplication.build(config, logger: logger)
         try await app.test(.live) { client in try await body(API(client: client, dataDirectory: dir)) }
     }

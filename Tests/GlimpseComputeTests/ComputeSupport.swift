@@ -163,15 +163,19 @@ func testDirectory() -> String {
 
 /// Runs `body` against a Glimpse serving `dir` (a fresh directory unless given).
 func withGlimpse(
-    dataDirectory: String? = nil, snapshotFormat: String = "qcow2", _ body: @Sendable (API) async throws -> Void
+    dataDirectory: String? = nil, snapshotFormat: String = "qcow2", hypervisor: HypervisorKind = .overlay,
+    qemu: QemuOptions = .init(), _ body: @Sendable (API) async throws -> Void
 ) async throws {
     let dir = dataDirectory ?? testDirectory()
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: dir) } }
     var logger = Logger(label: "glimpse-compute-test")
     logger.logLevel = .error
-    let config = GlimpseConfiguration(
+    var config = GlimpseConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dir, publicURL: "http://glimpse.test:9292", auth: .none,
         snapshotFormat: snapshotFormat)
+    // The API-semantics tests boot 1 MiB images that are not bootable: they run on the overlay driver, explicitly.
+    config.hypervisor = hypervisor
+    config.qemu = qemu
     let app = try await GlimpseApplication.build(config, logger: logger)
     try await app.test(.live) { client in
         try await body(API(client: client, dataDirectory: dir))

@@ -202,8 +202,10 @@ start_glimpse() {
     GLIMPSE_PORT="$port"
     GLIMPSE_URL="http://127.0.0.1:$port"
     GLIMPSE_LOG="$data_dir/glimpse-e2e-$(date +%H%M%S)-$RANDOM.log"
-    log "starting: glimpse serve --host 127.0.0.1 --port $port --data-dir $data_dir --auth none (log $GLIMPSE_LOG)"
-    "$GLIMPSE" serve --host 127.0.0.1 --port "$port" --data-dir "$data_dir" --auth none \
+    # The overlay compute driver: the workflows write into a server's disk with qemu-io (which a running QEMU
+    # locks) and boot small images that are not bootable.
+    log "starting: glimpse serve --host 127.0.0.1 --port $port --data-dir $data_dir --auth none --hypervisor overlay (log $GLIMPSE_LOG)"
+    "$GLIMPSE" serve --host 127.0.0.1 --port "$port" --data-dir "$data_dir" --auth none --hypervisor overlay \
         >"$GLIMPSE_LOG" 2>&1 </dev/null &
     GLIMPSE_PID=$!
     track_pid "$GLIMPSE_PID"
