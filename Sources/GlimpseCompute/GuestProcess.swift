@@ -10,7 +10,7 @@ import GlimpseCore
 /// (`HelperProcesses`), so a QEMU that survived anyway is killed at the next start before anything is booted again.
 final class GuestProcess: @unchecked Sendable {
     private let lock = NSLock()
-    private var process: Process?
+    private var processID: pid_t = 0
     private var exitStatus: Int32?
     private var waiters: [CheckedContinuation<Void, Never>] = []
     let pidFile: String
@@ -27,33 +27,26 @@ final class GuestProcess: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: outputPath) {
             _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+        let pid: pid_t = try await withCheckedThrowingContinuation { (c: CheckedContinuation<pid_t, any Error>) in
             SpawnThread.shared.perform {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: full[0])
-                p.arguments = Array(full.dropFirst())
-                p.standardInput = FileHandle.nullDevice
-                let out = FileHandle(forWritingAtPath: outputPath)
-                _ = out?.seekToEndOfFile()
-                p.standardOutput = out
-                p.standardError = out
-                p.terminationHandler = { proc in guest.exited(proc.terminationStatus) }
                 do {
-                    try p.run()
-                    HelperProcesses.record(pid: p.processIdentifier, argv: full, at: guest.pidFile)
-                    guest.set(p)
-                    c.resume()
+                    // posix_spawn (ChildProcess), not Foundation's Process: its run() crashes now and then.
+                    let pid = try ChildProcess.spawn(full, stdout: outputPath, stderr: outputPath)
+                    HelperProcesses.record(pid: pid, argv: full, at: guest.pidFile)
+                    c.resume(returning: pid)
                 } catch {
                     c.resume(throwing: HypervisorError(.failed, "could not start QEMU: \(error)"))
                 }
             }
         }
+        guest.set(pid)
+        Task { guest.exited(await ChildProcess.exitStatus(of: pid)) }
         return guest
     }
 
-    private func set(_ p: Process) {
+    private func set(_ pid: pid_t) {
         lock.lock()
-        process = p
+        processID = pid
         lock.unlock()
     }
 
@@ -82,7 +75,7 @@ final class GuestProcess: @unchecked Sendable {
     var pid: Int32 {
         lock.lock()
         defer { lock.unlock() }
-        return process?.processIdentifier ?? 0
+        return processID
     }
 
     /// Waits until the process has exited, at most `timeout`; returns whether it did.
@@ -109,7 +102,7 @@ final class GuestProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGKILL (children inherit Swift threads' blocked signal mask, so SIGTERM could stay pending), then the exit.
+    /// SIGKILL, then the exit (the process is not reaped before, so its pid still names it).
     func kill() async {
         let pid = self.pid
         if pid > 0, isRunning { _ = Glibc.kill(pid, SIGKILL) }

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Keeps this node's lease alive (a heartbeat three times per lease) and, once per lease, recovers what dead
-/// nodes left unfinished. Runs beside the listener until shutdown.
+/// nodes left unfinished and drops cached copies of images deleted on other nodes. Runs beside the listener until
+/// shutdown.
 struct NodeHeartbeatService: Service {
     let images: ImageService
     let logger: Logger
@@ -17,7 +18,10 @@ struct NodeHeartbeatService: Service {
                 beats += 1
                 do {
                     try await images.heartbeat()
-                    if beats % 3 == 0 { try await images.recoverDeadNodes() }
+                    if beats % 3 == 0 {
+                        try await images.recoverDeadNodes()
+                        if images.node.sharesStore { try await images.pruneCachedCopiesOfDeletedImages() }
+                    }
                 } catch is CancellationError {
                     return
                 } catch {

@@ -25,12 +25,19 @@ struct NodeRecoveryTests {
         }
 
         /// A node's image service (a start of `glimpse serve` with this id), without its start-up recovery.
-        func node(_ id: String, lease: Duration = .seconds(30), limits: ImageLimits = .init()) async throws -> ImageService {
+        func node(
+            _ id: String, lease: Duration = .seconds(30), limits: ImageLimits = .init(), cacheDirectory: String? = nil
+        ) async throws -> ImageService {
             var logger = Logger(label: "glimpse.test.node.\(id)")
             logger.logLevel = .error
+            let metadata = try await PostgresMetadataStore.open(database.configuration, logger: logger)
+            let blobs = try FileBlobStore(root: imageDirectory, writer: id)
+            var cache: ImageCache?
+            if let cacheDirectory {
+                cache = try await ImageCache.open(directory: cacheDirectory, source: blobs, metadata: metadata, logger: logger)
+            }
             return ImageService(
-                metadata: try await PostgresMetadataStore.open(database.configuration, logger: logger),
-                blobs: try FileBlobStore(root: imageDirectory, writer: id), limits: limits,
+                metadata: metadata, blobs: blobs, limits: limits, cache: cache,
                 node: NodeMembership(nodeID: id, address: "http://\(id):9292", lease: lease), logger: logger)
         }
     }
@@ -145,5 +152,27 @@ struct NodeRecoveryTests {
 
         ownBody.feed.finish()
         #expect(try await ownUpload.value.status == .active)
+    }
+
+    @Test func aCopyInAnotherNodesCacheGoesWhenTheImageIsDeleted() async throws {
+        let cluster = try await Cluster.make()
+        let cacheDirectory = cluster.imageDirectory + "-cache-b"
+        let a = try await cluster.node("node-a")
+        let b = try await cluster.node("node-b", cacheDirectory: cacheDirectory)
+        try await a.recover()
+        try await b.recover()
+        let id = try await newImage(a)
+        let data = AsyncStream<ByteBuffer> { $0.yield(ByteBuffer(bytes: [UInt8](repeating: 5, count: 1 << 20))); $0.finish() }
+        _ = try await a.upload(id, body: data, declaredSize: nil, caller: Self.owner)
+        let cache = try #require(b.cache)
+        cache.enqueue(id)
+        await cache.waitUntilIdle()
+        #expect(cache.contents().cached.map(\.imageID) == [id], "node B holds a copy")
+
+        try await a.delete(id, caller: Self.owner)
+        #expect(try await b.pruneCachedCopiesOfDeletedImages() == 1)
+        #expect(cache.contents().cached.isEmpty)
+        let files = (try? FileManager.default.subpathsOfDirectory(atPath: cacheDirectory + "/objects")) ?? ["?"]
+        #expect(files.isEmpty, "no byte of the deleted image is left in node B's cache: \(files)")
     }
 }

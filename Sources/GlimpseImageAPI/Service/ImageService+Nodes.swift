@@ -72,6 +72,25 @@ extension ImageService {
         return try await metadata.nodeLeases().first { $0.node == id && now - $0.heartbeatAt.microseconds <= leaseMicros }
     }
 
+    /// Removes from this node's image cache the copies of images deleted (or emptied) on another node, so that a
+    /// deleted image's data is gone from every node within one sweep; a delete on this node removes its copy at once.
+    /// Returns how many copies went.
+    @discardableResult
+    public func pruneCachedCopiesOfDeletedImages() async throws -> Int {
+        guard let cache else { return 0 }
+        let (cached, queued) = cache.contents()
+        var removed = 0
+        for id in cached.map(\.imageID) + queued {
+            guard let image = try await metadata.image(id: id), image.status.hasData else {
+                await cache.remove(id)
+                removed += 1
+                logger.notice("image cache: removed the copy of image \(id), deleted on another node")
+                continue
+            }
+        }
+        return removed
+    }
+
     /// The other nodes alive now, by their leases.
     public func livePeers() async throws -> [NodeLease] {
         let leaseMicros = node.lease.components.seconds * 1_000_000
