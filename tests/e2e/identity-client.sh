@@ -29,7 +29,7 @@ GLIMPSE_PORT="$(free_port)"
 GLIMPSE_URL="http://127.0.0.1:$GLIMPSE_PORT"
 GLIMPSE_LOG="$WORK/glimpse.log"
 log "starting: GLIMPSE_ADMIN_PASSWORD=*** glimpse serve --auth builtin --port $GLIMPSE_PORT (log $GLIMPSE_LOG)"
-GLIMPSE_ADMIN_PASSWORD="$ADMIN_PW" "$GLIMPSE" serve --auth builtin --host 127.0.0.1 --port "$GLIMPSE_PORT" \
+GLIMPSE_ADMIN_PASSWORD="$ADMIN_PW" "$GLIMPSE" serve --hypervisor overlay --auth builtin --host 127.0.0.1 --port "$GLIMPSE_PORT" \
     --data-dir "$DATA" >"$GLIMPSE_LOG" 2>&1 </dev/null &
 GLIMPSE_PID=$!
 track_pid "$GLIMPSE_PID"

@@ -157,7 +157,7 @@ step "glimpse serve --auth keystone"
 GLIMPSE_PORT="$GPORT"
 GLIMPSE_URL="$GURL"
 GLIMPSE_LOG="$WORK/glimpse.log"
-GLIMPSE_KEYSTONE_PASSWORD="$SERVICE_PW" "$GLIMPSE" serve --host 127.0.0.1 --port "$GPORT" --data-dir "$WORK/data" \
+GLIMPSE_KEYSTONE_PASSWORD="$SERVICE_PW" "$GLIMPSE" serve --hypervisor overlay --host 127.0.0.1 --port "$GPORT" --data-dir "$WORK/data" \
     --auth keystone --keystone-url "$KURL" --keystone-user glimpse --keystone-project service \
     >"$GLIMPSE_LOG" 2>&1 </dev/null &
 GLIMPSE_PID=$!

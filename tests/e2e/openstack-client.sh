@@ -33,7 +33,7 @@ start_builtin() {
     GLIMPSE_LOG="$WORK/glimpse.log"
     mkdir -p "$data_dir"
     log "starting: GLIMPSE_ADMIN_PASSWORD=*** glimpse serve --port $GLIMPSE_PORT --data-dir $data_dir (log $GLIMPSE_LOG)"
-    GLIMPSE_ADMIN_PASSWORD="$ADMIN_PW" "$GLIMPSE" serve --host 127.0.0.1 --port "$GLIMPSE_PORT" --data-dir "$data_dir" \
+    GLIMPSE_ADMIN_PASSWORD="$ADMIN_PW" "$GLIMPSE" serve --hypervisor overlay --host 127.0.0.1 --port "$GLIMPSE_PORT" --data-dir "$data_dir" \
         >"$GLIMPSE_LOG" 2>&1 </dev/null &
     GLIMPSE_PID=$!
     track_pid "$GLIMPSE_PID"

@@ -34,6 +34,8 @@ for _ in $(seq 1 20); do
     python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $base + 1))" 2>/dev/null && break
 done
 export LOCAL_CLUSTER_NODE_PORT="$base"
+# The servers here boot images that are not bootable (random bytes): the disk-only driver, not QEMU.
+export LOCAL_CLUSTER_SERVE_ARGS="--hypervisor overlay"
 stop_cluster() { "$CLUSTER" stop >/dev/null 2>&1; }
 on_exit stop_cluster
 "$CLUSTER" start --nodes 2 >"$WORK/cluster-start.log" 2>&1 || { cat "$WORK/cluster-start.log" >&2; fatal "the cluster did not start"; }

@@ -29,7 +29,7 @@ start_builtin() {
     GLIMPSE_URL="http://127.0.0.1:$PORT"
     GLIMPSE_LOG="$DATA/glimpse-seed-$(date +%H%M%S)-$RANDOM.log"
     log "starting: glimpse serve --port $PORT --data-dir $DATA --auth builtin (log $GLIMPSE_LOG)"
-    GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$GLIMPSE" serve --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" \
+    GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$GLIMPSE" serve --hypervisor overlay --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" \
         --auth builtin >"$GLIMPSE_LOG" 2>&1 </dev/null &
     GLIMPSE_PID=$!
     track_pid "$GLIMPSE_PID"

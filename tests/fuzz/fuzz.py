@@ -46,7 +46,7 @@ class Server:
         env = dict(os.environ, GLIMPSE_ADMIN_PASSWORD=ADMIN_PASSWORD)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir,
+            [self.binary, "serve", "--hypervisor", "overlay", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir,
              "--auth", "builtin", "--no-metrics"],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + 120
