@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// The node's id among the Glimpse nodes sharing a database and an image store: made once and kept in
@@ -12,7 +15,12 @@ enum NodeIdentity {
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let id = UUID().uuidString.lowercased()
-        try (id + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        // Owner-only like every file in the data directory; written aside and renamed, so a crash leaves no half id.
+        let temporary = path + ".new"
+        guard FileManager.default.createFile(
+            atPath: temporary, contents: Data((id + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown) }
+        guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         return id
     }
 

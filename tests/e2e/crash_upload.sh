@@ -38,7 +38,7 @@ log "upload data: $BIG_SIZE bytes, md5 $BIG_MD5"
 
 # data_files DIR: every regular file under DIR that is not a SQLite database file
 # (a file with the SQLite header, or its -wal / -shm / -journal companion), nor the image cache's
-# index, nor the data-directory lock, nor one of our server logs. One line each: "path (N bytes)".
+# index, nor the data-directory lock, nor the node id, nor one of our server logs. One line each: "path (N bytes)".
 data_files() {
     python3 - "$1" <<'EOF'
 import os, sys
@@ -57,8 +57,10 @@ for d, _, files in os.walk(root):
             continue
         if d == root and name.startswith("glimpse-e2e-") and name.endswith(".log"):
             continue
-        # The empty file `glimpse serve` holds its data-directory lock on.
+        # The empty file `glimpse serve` holds its data-directory lock on, and the node's id.
         if d == root and name == "glimpse.lock" and os.path.getsize(p) == 0:
+            continue
+        if d == root and name == "node-id":
             continue
         if is_sqlite(p):
             continue
