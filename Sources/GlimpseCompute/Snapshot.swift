@@ -17,9 +17,7 @@ extension ServerService {
     /// The image metadata Nova builds for a snapshot (compute/utils.py `create_image` and
     /// `initialize_instance_snapshot_metadata`): the base image's properties from system metadata, owner names and
     /// boot roles, then instance_uuid, user_id, image_type, then the request's metadata; formats left out.
-    static func snapshotBody(
-        server s: ServerRecord, name: String, metadata: [String: String], caller: Caller
-    ) -> [String: JSONValue] {
+    static func snapshotDraft(server s: ServerRecord, name: String, metadata: [String: String], caller: Caller) -> ImageDraft {
         var props: [String: String] = [:]
         for (k, v) in s.systemMetadata {
             if k.hasPrefix("image_") {
@@ -35,14 +33,10 @@ extension ServerService {
         props["image_type"] = "snapshot"
         for k in Array(props.keys) where nonInheritable.contains(k) || k.hasPrefix("os_glance") { props[k] = nil }
         for (k, v) in metadata { props[k] = v }
-
-        var body: [String: JSONValue] = [:]
-        for (k, v) in props { body[k] = .string(v) }
-        body["name"] = .string(name)
-        body["visibility"] = .string(caller.actsFor(s.projectID) ? "private" : "shared")
-        body["min_ram"] = .int(Int64(s.systemMetadata["image_min_ram"] ?? "") ?? 0)
-        body["min_disk"] = .int(Int64(s.systemMetadata["image_min_disk"] ?? "") ?? s.flavor.disk)
-        return body
+        return ImageDraft(
+            name: name, visibility: caller.actsFor(s.projectID) ? .private : .shared,
+            minRAM: Int64(s.systemMetadata["image_min_ram"] ?? "") ?? 0,
+            minDisk: Int64(s.systemMetadata["image_min_disk"] ?? "") ?? s.flavor.disk, properties: props)
     }
 
     /// `createImage`: checks the state, decides the consistency (409 when the image requires a quiesce that cannot
@@ -69,7 +63,7 @@ extension ServerService {
             planned = .crash
         }
 
-        let image = try await images.create(Self.snapshotBody(server: s, name: name, metadata: metadata, caller: caller), caller: caller)
+        let image = try await images.create(Self.snapshotDraft(server: s, name: name, metadata: metadata, caller: caller), caller: caller)
         do {
             if image.visibility == .shared { _ = try await images.addMember(image.id, member: s.projectID, caller: caller) }
             _ = try await store.updateServer(id: s.id) {
@@ -127,17 +121,13 @@ extension ServerService {
                 }
             }
             try await setTask(id, TaskState.imagePendingUpload, imageID: imageID)
-            let patch: [(String, String)] = [
-                ("disk_format", format),
-                ("container_format", s.systemMetadata["image_container_format"] ?? "bare"),
-                ("image_location", "snapshot"),
-                ("image_state", "available"),
-                ("owner_id", s.projectID),
-                ("glimpse_consistency", consistency.rawValue),
-            ]
-            let ops = try ImageRules.parsePatch(
-                .array(patch.map { .object(["op": .string("add"), "path": .string("/" + $0.0), "value": .string($0.1)]) }))
-            _ = try await images.update(imageID, patch: ops, caller: caller)
+            let provenance = ImageAmendment(
+                diskFormat: format, containerFormat: s.systemMetadata["image_container_format"] ?? "bare",
+                properties: [
+                    "image_location": "snapshot", "image_state": "available", "owner_id": s.projectID,
+                    "glimpse_consistency": consistency.rawValue,
+                ])
+            _ = try await images.update(imageID, provenance, caller: caller)
             // A running guest's disk is copied at one instant by the driver (when it can), so the filesystems
             // thaw as soon as that instant is fixed instead of staying frozen for the whole export.
             let copy = "\(scratch)/snap-\(imageID).copy.qcow2"

@@ -233,13 +233,79 @@ public enum ImageRules {
             }
             image.tags = tags
         default:
-            guard key.count <= 255 else {
-                throw GlimpseError.badRequest("Property name '\(key.prefix(40))…' is longer than 255 characters.")
-            }
-            guard !key.isEmpty else { throw GlimpseError.badRequest("Property names must not be empty.") }
             guard case .string(let s) = value else { throw typeError(key, value, "'string'") }
-            image.properties[key] = s
+            try setProperty(key, s, on: &image)
         }
+    }
+
+    /// Sets an extra property (not a base attribute) after checking its name.
+    static func setProperty(_ key: String, _ value: String, on image: inout Image) throws {
+        guard key.count <= 255 else {
+            throw GlimpseError.badRequest("Property name '\(key.prefix(40))…' is longer than 255 characters.")
+        }
+        guard !key.isEmpty else { throw GlimpseError.badRequest("Property names must not be empty.") }
+        image.properties[key] = value
+    }
+
+    /// Checks a typed property's name as a create body or patch would: reserved, read-only and base names are not
+    /// properties.
+    static func checkPropertyName(_ key: String) throws {
+        if isReserved(key) { throw GlimpseError.forbidden("Attribute '\(key)' is reserved.") }
+        if readOnly.contains(key) { throw GlimpseError.forbidden("Attribute '\(key)' is read-only.") }
+        if base.contains(key) { throw GlimpseError.badRequest("'\(key)' is an image attribute, not a property.") }
+    }
+
+    /// Builds a new queued image from a typed draft, with the rules of `newImage(from:)`.
+    public static func newImage(from draft: ImageDraft, caller: Caller, id: String, now: Timestamp) throws -> Image {
+        var image = Image(id: id, owner: caller.projectID, createdAt: now, updatedAt: now)
+        if let name = draft.name {
+            guard name.count <= 255 else { throw schemaError("'name' is too long (at most 255 characters)") }
+            image.name = name
+        }
+        image.visibility = draft.visibility
+        guard draft.minRAM >= 0, draft.minDisk >= 0 else {
+            throw GlimpseError.badRequest("Cannot set min_ram or min_disk to a negative value.")
+        }
+        image.minRAM = draft.minRAM
+        image.minDisk = draft.minDisk
+        try setFormats(diskFormat: draft.diskFormat, containerFormat: draft.containerFormat, on: &image)
+        for (key, value) in draft.properties.sorted(by: { $0.key < $1.key }) {
+            try checkPropertyName(key)
+            try setProperty(key, value, on: &image)
+        }
+        try checkQuotas(image)
+        try enforceVisibilityPolicy(image.visibility, previous: nil, caller: caller)
+        return image
+    }
+
+    /// Applies typed changes with the rules of a JSON-patch `add` of each.
+    public static func apply(_ change: ImageAmendment, to original: Image, now: Timestamp) throws -> Image {
+        var image = original
+        if change.diskFormat != nil || change.containerFormat != nil {
+            let disk = change.diskFormat ?? image.diskFormat, container = change.containerFormat ?? image.containerFormat
+            if (disk != image.diskFormat || container != image.containerFormat), image.status != .queued {
+                throw GlimpseError.forbidden("Attribute disk_format or container_format can be only replaced for a queued image.")
+            }
+            try setFormats(diskFormat: disk, containerFormat: container, on: &image)
+        }
+        for (key, value) in change.properties.sorted(by: { $0.key < $1.key }) {
+            try checkPropertyName(key)
+            try setProperty(key, value, on: &image)
+        }
+        try checkQuotas(image)
+        if image != original { image.updatedAt = now }
+        return image
+    }
+
+    static func setFormats(diskFormat: String?, containerFormat: String?, on image: inout Image) throws {
+        if let d = diskFormat, !ImageFormats.disk.contains(d) {
+            throw enumError("disk_format", .string(d), ImageFormats.disk, nullable: true)
+        }
+        if let c = containerFormat, !ImageFormats.container.contains(c) {
+            throw enumError("container_format", .string(c), ImageFormats.container, nullable: true)
+        }
+        image.diskFormat = diskFormat
+        image.containerFormat = containerFormat
     }
 }
 

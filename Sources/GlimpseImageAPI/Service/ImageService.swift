@@ -117,6 +117,25 @@ public final class ImageService: Sendable {
         return image
     }
 
+    /// Creates a queued image from typed metadata (the compute service's snapshots), with the rules and policy of
+    /// `POST /v2/images`.
+    public func create(_ draft: ImageDraft, caller: Caller) async throws -> Image {
+        let image = try ImageRules.newImage(from: draft, caller: caller, id: UUID().uuidString.lowercased(), now: Self.now())
+        try ImagePolicy.enforce(.addImage, caller: caller, image: image)
+        try await metadata.insertImage(image)
+        logger.info("created image \(image.id)")
+        return image
+    }
+
+    /// Changes an image's formats and properties from typed values, with the rules and policy of a PATCH.
+    public func update(_ id: String, _ change: ImageAmendment, caller: Caller) async throws -> Image {
+        let image = try await ownedImage(id, caller: caller, for: .modifyImage)
+        let now = Self.now()
+        return try await metadata.updateImage(id: image.id) { current in
+            current = try ImageRules.apply(change, to: current, now: now)
+        }
+    }
+
     /// An image the caller may change: visible (else 404) and owned (else 403 for `action`).
     func ownedImage(_ id: String, caller: Caller, for action: ImagePolicy.Action) async throws -> Image {
         let image = try await visibleImage(id, caller: caller)
