@@ -893,13 +893,13 @@ def s3_report(out_md, machine, quick, files):
     if gi:
         up_gi, up_ga, rss = gi["metrics"].get("up_MBps"), (ga or {"metrics": {}})["metrics"].get("up_MBps"), \
             gi["metrics"].get("up_rss_MiB")
-        caveat = " (quick sizes: not a measurement)" if quick == "1" else ""
+        caveat = "; quick sizes, not a measurement" if quick == "1" else ""
         if up_gi is not None and up_ga:
             x = up_gi / up_ga
-            lines.append("- Target: upload ≥ 2× Glance's: measured %.2f× (%s)%s"
+            lines.append("- Target: upload ≥ 2× Glance's: measured %.2f× (%s%s)"
                          % (x, "met" if x >= 2 else "not met", caveat))
         if rss is not None:
-            lines.append("- Target: Glimpse < 64 MiB resident during the upload: measured %.1f MiB (%s)%s"
+            lines.append("- Target: Glimpse < 64 MiB resident during the upload: measured %.1f MiB (%s%s)"
                          % (rss, "met" if rss < 64 else "not met", caveat))
     lines += ["- Durability: both answer the upload (204, image `active`) only after S3 has completed the object:",
               "  above 16 MiB each sends a multipart upload in 16 MiB parts and completes it before the image goes",
