@@ -16,8 +16,8 @@ Subcommands:
   scaleout-report OUT.md MACHINE.txt SQLITE.json PG.json PG_HAPROXY1.json PG_HAPROXY2.json
                                   print and write the scale-out table
   s3-bucket BUCKET...             create the buckets on $S3_ENDPOINT (credentials from AWS_*)
-  s3run --name N --base URL --pid PID --bucket B --out JSON --file F [--runs R] [--store-pid PID]...
-                                  upload and download F through a server that keeps images in bucket B
+  s3run --server NAME,URL,PID,BUCKET,OUT.json... --file F [--runs R] [--store-pid PID]...
+                                  upload and download F through servers that keep images in S3, alternating
   s3-report OUT.md MACHINE.txt QUICK A.json [B.json]
                                   print and write the --s3 table
 
@@ -712,16 +712,24 @@ def stream_hashes(client, path):
 class S3Bench(Bench):
     """bench/run --s3 against one server whose image data is in an S3 bucket: uploads and downloads of one random
     file, timed with curl, with the server's CPU and memory and the object store's CPU; every upload must leave
-    exactly one complete object of the image's size under the image's id in the bucket."""
+    exactly one complete object of the image's size under the image's id in the bucket. The steps are separate so
+    that `s3_interleaved` can alternate two servers run by run."""
 
     def __init__(self, a):
         super().__init__(a)
         self.s3 = S3Client.from_env()
+        self.size = os.path.getsize(a.file)
+        self.gib = self.size / float(1 << 30)
+        self.md5, self.sha = file_hashes(a.file)
+        self.deletes, self.ids, self.etags = [], [], []
+        self.up_t, self.up_cpu, self.up_store, self.peaks = [], [], [], []
+        self.dts, self.down_cpu, self.down_store = [], [], []
+        self.idle = 0
 
     def store_cpu(self):
         return sum(tree_cpu(p) for p in self.a.store_pid)
 
-    def check_object(self, iid, size, label):
+    def check_object(self, iid, label):
         """the image's object is in the bucket, whole, and no multipart upload of it is left open"""
         objs = self.s3.objects(self.a.bucket, iid)
         if iid not in objs:
@@ -729,8 +737,9 @@ class S3Bench(Bench):
                                  % (label, iid, self.a.bucket, sorted(objs)[:5]))
             return None
         got, etag = objs[iid]
-        if got != size:
-            self.mismatch.append("%s: object %s/%s holds %d bytes, expected %d" % (label, self.a.bucket, iid, got, size))
+        if got != self.size:
+            self.mismatch.append("%s: object %s/%s holds %d bytes, expected %d"
+                                 % (label, self.a.bucket, iid, got, self.size))
         open_uploads = self.s3.uploads(self.a.bucket, iid)
         if open_uploads:
             self.mismatch.append("%s: %d multipart upload(s) of %s still open after the image went active"
@@ -742,14 +751,16 @@ class S3Bench(Bench):
         if st != 204:
             raise BenchError("DELETE %s -> %d: %s" % (iid, st, data[:300]))
         # both delete the object before answering (Glance without delayed_delete); a leftover is reported, not fatal
-        left = self.s3.objects(self.a.bucket, iid)
-        if iid in left:
+        if iid in self.s3.objects(self.a.bucket, iid):
             self.warnings.append("image %s deleted but its object is still in bucket %s" % (iid, self.a.bucket))
         return dt
 
     def warm_up(self):
         """two small uploads and downloads, untimed: every worker process has loaded its store code and opened
         its first connection to S3 before the timed runs"""
+        st, _, _, _ = self.c.req("GET", "/versions")
+        if st != 200:
+            raise BenchError("GET /versions -> %d" % st)
         payload = os.urandom(256 << 10)
         for i in range(2):
             img, _ = self.c.json("POST", "/v2/images", {"name": "warm-up-%d" % i, "disk_format": "raw",
@@ -762,96 +773,110 @@ class S3Bench(Bench):
             if st != 200 or data != payload:
                 raise BenchError("warm-up download -> %d, %d bytes" % (st, len(data)))
             self.delete(img["id"])
+        self.idle = tree_rss(self.pid)
 
-    def transfers(self):
-        src = self.a.file
-        size = os.path.getsize(src)
-        gib = size / float(1 << 30)
-        md5, sha = file_hashes(src)
-        subprocess.run(["cat", src], stdout=subprocess.DEVNULL)  # into the page cache
-        runs = self.a.runs
-        idle = tree_rss(self.pid)
-        up_t, up_cpu, up_store, peaks, etags, ids = [], [], [], [], [], []
-        for r in range(runs):
-            img, _ = self.c.json("POST", "/v2/images", {"name": "bench-s3-%d" % r, "disk_format": "raw",
-                                                        "container_format": "bare"}, 201)
-            iid = img["id"]
-            ids.append(iid)
-            sampler = RssSampler(self.pid)
-            sampler.start()
-            time.sleep(0.1)
-            c0, s0 = tree_cpu(self.pid), self.store_cpu()
-            code, t = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-X", "PUT",
-                            "-H", "Content-Type: application/octet-stream", "-H", "Expect:",
-                            "-T", src, "%s/v2/images/%s/file" % (self.a.base, iid)])
-            c1, s1 = tree_cpu(self.pid), self.store_cpu()
-            peaks.append(sampler.stop())
-            if code != "204":
-                raise BenchError("upload -> HTTP %s" % code)
-            up_t.append(float(t))
-            up_cpu.append(c1 - c0)
-            up_store.append(s1 - s0)
-            got, _ = self.c.json("GET", "/v2/images/%s" % iid)
-            bad = [(k, want) for k, want in (("status", "active"), ("size", size), ("checksum", md5),
-                                             ("os_hash_algo", "sha512"), ("os_hash_value", sha)) if got.get(k) != want]
-            if bad:
-                self.mismatch.append("upload %d: %s" % (r, ", ".join(
-                    "%s %s (expected %s)" % (k, str(got.get(k))[:32], str(want)[:32]) for k, want in bad)))
-            etags.append(self.check_object(iid, size, "upload %d" % r))
-            if r < runs - 1:  # only the last one stays, for the downloads
-                self.deletes.append(self.delete(iid))
-        tmed = statistics.median(up_t)
-        self.put("up_MBps", size / tmed / 1e6, "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in up_t)))
-        self.put("up_cpu_s_per_GiB", statistics.median(up_cpu) / gib, "user+sys of the server's process tree")
-        self.put("up_store_cpu_s_per_GiB", statistics.median(up_store) / gib,
-                 "user+sys of the object store's processes (Swift servers, memcached)")
-        self.put("up_rss_MiB", max(peaks) / 1024, "sampled every 50 ms; idle before: %.1f MiB" % (idle / 1024))
-        self.put("idle_rss_MiB", idle / 1024)
-        parts = [multipart_parts(e) for e in etags if e is not None]
-        self.notes["object"] = "%d bytes per object under the image id in bucket %s; %s" % (
-            size, self.a.bucket, ", ".join(("%d parts" % p) if p else "single PUT" for p in parts) or "none found")
+    def upload(self, r):
+        """one timed upload; all but the last image are deleted again"""
+        img, _ = self.c.json("POST", "/v2/images", {"name": "bench-s3-%d" % r, "disk_format": "raw",
+                                                    "container_format": "bare"}, 201)
+        iid = img["id"]
+        self.ids.append(iid)
+        sampler = RssSampler(self.pid)
+        sampler.start()
+        time.sleep(0.1)
+        c0, s0 = tree_cpu(self.pid), self.store_cpu()
+        code, t = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-X", "PUT",
+                        "-H", "Content-Type: application/octet-stream", "-H", "Expect:",
+                        "-T", self.a.file, "%s/v2/images/%s/file" % (self.a.base, iid)])
+        c1, s1 = tree_cpu(self.pid), self.store_cpu()
+        self.peaks.append(sampler.stop())
+        if code != "204":
+            raise BenchError("upload -> HTTP %s" % code)
+        self.up_t.append(float(t))
+        self.up_cpu.append(c1 - c0)
+        self.up_store.append(s1 - s0)
+        got, _ = self.c.json("GET", "/v2/images/%s" % iid)
+        bad = [(k, want) for k, want in (("status", "active"), ("size", self.size), ("checksum", self.md5),
+                                         ("os_hash_algo", "sha512"), ("os_hash_value", self.sha)) if got.get(k) != want]
+        if bad:
+            self.mismatch.append("upload %d: %s" % (r, ", ".join(
+                "%s %s (expected %s)" % (k, str(got.get(k))[:32], str(want)[:32]) for k, want in bad)))
+        self.etags.append(self.check_object(iid, "upload %d" % r))
+        if r < self.a.runs - 1:  # only the last one stays, for the downloads
+            self.deletes.append(self.delete(iid))
 
-        iid = ids[-1]
-        url = "%s/v2/images/%s/file" % (self.a.base, iid)
-        dts, down_cpu, down_store = [], [], []
-        for _ in range(runs):
-            c0, s0 = tree_cpu(self.pid), self.store_cpu()
-            code, t, n = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}", url])
-            down_cpu.append(tree_cpu(self.pid) - c0)
-            down_store.append(self.store_cpu() - s0)
-            if code != "200" or int(n) != size:
-                raise BenchError("download -> HTTP %s, %s bytes" % (code, n))
-            dts.append(float(t))
-        self.put("down_MBps", size / statistics.median(dts) / 1e6,
-                 "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in dts)))
-        self.put("down_cpu_s_per_GiB", statistics.median(down_cpu) / gib,
-                 "user+sys of the server's process tree; the client (curl) is not counted")
-        self.put("down_store_cpu_s_per_GiB", statistics.median(down_store) / gib,
-                 "user+sys of the object store's processes")
-        # untimed: the bytes must hash to the source
-        got_md5, got_sha, n, content_md5 = stream_hashes(self.c, "/v2/images/%s/file" % iid)
-        if (got_md5, got_sha, n) != (md5, sha, size):
-            self.mismatch.append("download: %d bytes md5 %s, expected %d bytes md5 %s" % (n, got_md5, size, md5))
-        if content_md5 != md5:
-            self.warnings.append("download: Content-MD5 %r, expected %s" % (content_md5, md5))
-        self.put("hwm_MiB", tree_hwm_kib(self.pid) / 1024, "summed VmHWM of the server's processes since start")
-        self.deletes.append(self.delete(iid))
+    def download(self):
+        """one timed download of the last uploaded image"""
+        c0, s0 = tree_cpu(self.pid), self.store_cpu()
+        code, t, n = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}",
+                           "%s/v2/images/%s/file" % (self.a.base, self.ids[-1])])
+        self.down_cpu.append(tree_cpu(self.pid) - c0)
+        self.down_store.append(self.store_cpu() - s0)
+        if code != "200" or int(n) != self.size:
+            raise BenchError("download -> HTTP %s, %s bytes" % (code, n))
+        self.dts.append(float(t))
 
-    def run(self):
-        st, _, _, _ = self.c.req("GET", "/versions")
-        if st != 200:
-            raise BenchError("GET /versions -> %d" % st)
-        self.deletes = []
-        self.section("warm-up", self.warm_up)
-        if not self.errors:
-            self.section("upload/download", self.transfers)
+    def finish(self):
+        """the figures, then (untimed) the downloaded bytes must hash to the source; the last image is deleted"""
+        runs = len(self.up_t)
+        if runs:
+            self.put("up_MBps", self.size / statistics.median(self.up_t) / 1e6,
+                     "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in self.up_t)))
+            self.put("up_cpu_s_per_GiB", statistics.median(self.up_cpu) / self.gib,
+                     "user+sys of the server's process tree")
+            self.put("up_store_cpu_s_per_GiB", statistics.median(self.up_store) / self.gib,
+                     "user+sys of the object store's processes (Swift servers, memcached)")
+            self.put("up_rss_MiB", max(self.peaks) / 1024,
+                     "sampled every 50 ms; idle before: %.1f MiB" % (self.idle / 1024))
+            self.put("idle_rss_MiB", self.idle / 1024)
+            parts = [multipart_parts(e) for e in self.etags if e is not None]
+            self.notes["object"] = "%d bytes per object under the image id in bucket %s; %s" % (
+                self.size, self.a.bucket, ", ".join(("%d parts" % p) if p else "single PUT" for p in parts)
+                or "none found")
+        if self.dts:
+            self.put("down_MBps", self.size / statistics.median(self.dts) / 1e6,
+                     "median of %d: %s s" % (len(self.dts), " ".join("%.2f" % x for x in self.dts)))
+            self.put("down_cpu_s_per_GiB", statistics.median(self.down_cpu) / self.gib,
+                     "user+sys of the server's process tree; the client (curl) is not counted")
+            self.put("down_store_cpu_s_per_GiB", statistics.median(self.down_store) / self.gib,
+                     "user+sys of the object store's processes")
+        if self.ids and len(self.ids) == runs:  # the last image is there to check and delete
+            iid = self.ids[-1]
+            got_md5, got_sha, n, content_md5 = stream_hashes(self.c, "/v2/images/%s/file" % iid)
+            if (got_md5, got_sha, n) != (self.md5, self.sha, self.size):
+                self.mismatch.append("download: %d bytes md5 %s, expected %d bytes md5 %s"
+                                     % (n, got_md5, self.size, self.md5))
+            if content_md5 != self.md5:
+                self.warnings.append("download: Content-MD5 %r, expected %s" % (content_md5, self.md5))
+            self.put("hwm_MiB", tree_hwm_kib(self.pid) / 1024, "summed VmHWM of the server's processes since start")
+            self.deletes.append(self.delete(iid))
         if self.deletes:
             self.put("delete_ms", statistics.median(self.deletes) * 1000,
                      "median of %d DELETEs of an active image in S3" % len(self.deletes))
+
+    def write(self):
         res = {"name": self.a.name, "metrics": self.metrics, "notes": self.notes, "errors": self.errors,
                "mismatch": self.mismatch, "warnings": self.warnings}
         with open(self.a.out, "w") as f:
             json.dump(res, f, indent=1)
+
+
+def s3_interleaved(benches, runs):
+    """The same steps on every server, alternating: run r's upload goes to each server in turn (the order flipped
+    every run), then the downloads likewise, so that other work on the machine falls on both alike. A server whose
+    step failed takes no further steps."""
+    subprocess.run(["cat", benches[0].a.file], stdout=subprocess.DEVNULL)  # the source into the page cache
+    for b in benches:
+        b.section("warm-up", b.warm_up)
+    for step, n in (("upload", runs), ("download", runs)):
+        for r in range(n):
+            for b in (benches if r % 2 == 0 else benches[::-1]):
+                if not b.errors:
+                    b.section("%s %d" % (step, r), (lambda b=b, r=r: b.upload(r)) if step == "upload" else b.download)
+    for b in benches:
+        if not b.errors:
+            b.section("finish", b.finish)
+        b.write()
 
 
 # key, label, unit, higher_is_better, format
@@ -1087,23 +1112,19 @@ def main():
             log("bucket %s ready on %s" % (bucket, os.environ["S3_ENDPOINT"]))
     elif cmd == "s3run":
         p = argparse.ArgumentParser(prog="bench_lib.py s3run")
-        p.add_argument("--name", required=True)
-        p.add_argument("--base", required=True)
-        p.add_argument("--pid", type=int, required=True)
-        p.add_argument("--bucket", required=True)
-        p.add_argument("--out", required=True)
+        p.add_argument("--server", action="append", required=True, metavar="NAME,URL,PID,BUCKET,OUT.json",
+                       help="a server to measure (given twice, the two alternate run by run)")
         p.add_argument("--file", required=True)
         p.add_argument("--runs", type=int, default=3)
         p.add_argument("--store-pid", type=int, action="append", default=[],
                        help="an object store process, whose CPU is reported beside the server's")
         a = p.parse_args(sys.argv[2:])
-        try:
-            S3Bench(a).run()
-        except Exception as e:  # noqa: BLE001
-            log("ERROR", a.name, "%s: %s" % (type(e).__name__, e))
-            with open(a.out, "w") as f:
-                json.dump({"name": a.name, "metrics": {}, "notes": {}, "errors": ["%s: %s" % (type(e).__name__, e)],
-                           "mismatch": [], "warnings": []}, f)
+        benches = []
+        for spec in a.server:
+            name, base, pid, bucket, out = spec.split(",", 4)
+            benches.append(S3Bench(argparse.Namespace(name=name, base=base, pid=int(pid), bucket=bucket, out=out,
+                                                      file=a.file, runs=a.runs, store_pid=a.store_pid)))
+        s3_interleaved(benches, a.runs)
         return 0
     elif cmd == "s3-report":
         return s3_report(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
