@@ -15,6 +15,11 @@ Subcommands:
                                   GET one image and list images, sequential and under wrk
   scaleout-report OUT.md MACHINE.txt SQLITE.json PG.json PG_HAPROXY1.json PG_HAPROXY2.json
                                   print and write the scale-out table
+  s3-bucket BUCKET...             create the buckets on $S3_ENDPOINT (credentials from AWS_*)
+  s3run --server NAME,URL,PID,BUCKET,OUT.json... --file F [--runs R] [--store-pid PID]...
+                                  upload and download F through servers that keep images in S3, alternating
+  s3-report OUT.md MACHINE.txt QUICK A.json [B.json]
+                                  print and write the --s3 table
 
 The same workloads, in the same order and with the same client, run against
 each server. Every request opens a new connection (uWSGI's --http-socket closes
@@ -24,6 +29,7 @@ connect + request + reading the whole response.
 """
 import argparse
 import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -34,6 +40,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from xml.etree import ElementTree
 
 JSON_H = {"Content-Type": "application/json"}
 
@@ -591,6 +598,359 @@ def scale_report(out_md, machine, sqlite_direct, pg_direct, pg_one, pg_two):
     return 0 if ok else 1
 
 
+# ----------------------------------------------------------------------- S3 --
+class S3Client:
+    """Just enough S3 for the harness to check what the servers stored: path-style requests signed with AWS
+    Signature V4 (credentials and region from the AWS_* environment, as the servers get them)."""
+
+    def __init__(self, endpoint, access_key, secret_key, region):
+        u = urllib.parse.urlsplit(endpoint)
+        self.host, self.port, self.netloc = u.hostname, u.port or 80, u.netloc
+        self.access_key, self.secret_key, self.region = access_key, secret_key, region
+
+    @classmethod
+    def from_env(cls):
+        e = os.environ
+        return cls(e["S3_ENDPOINT"], e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"], e.get("AWS_REGION", "us-east-1"))
+
+    @staticmethod
+    def _enc(text, safe=""):
+        # SigV4 percent-encodes everything but the unreserved characters (and '/' in a key's path)
+        return urllib.parse.quote(text, safe="-_.~" + safe)
+
+    def request(self, method, bucket, key="", query=(), body=b""):
+        """one signed request -> (status, body bytes)"""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        day = stamp[:8]
+        path = "/" + self._enc(bucket) + ("/" + self._enc(key, "/") if key else "")
+        qs = "&".join("%s=%s" % (self._enc(k), self._enc(v)) for k, v in sorted(query))
+        payload_hash = hashlib.sha256(body).hexdigest()
+        headers = {"host": self.netloc, "x-amz-content-sha256": payload_hash, "x-amz-date": stamp}
+        names = sorted(headers)
+        signed = ";".join(names)
+        canonical = "\n".join([method, path, qs, "".join("%s:%s\n" % (n, headers[n]) for n in names), signed,
+                               payload_hash])
+        scope = "%s/%s/s3/aws4_request" % (day, self.region)
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        k = ("AWS4" + self.secret_key).encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+            self.access_key, scope, signed, signature)
+        c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            c.request(method, path + ("?" + qs if qs else ""), body=body, headers=headers)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def create_bucket(self, bucket):
+        st, data = self.request("PUT", bucket)
+        if st == 409 and b"BucketAlreadyOwnedByYou" in data:
+            return
+        if st != 200:
+            raise BenchError("PUT bucket %s -> %d: %s" % (bucket, st, data[:300]))
+
+    def _xml(self, what, st, data):
+        if st != 200:
+            raise BenchError("%s -> %d: %s" % (what, st, data[:300]))
+        return ElementTree.fromstring(data)
+
+    def objects(self, bucket, prefix):
+        """{key: (size, etag)} of the objects whose key starts with prefix (one page: the harness asks for one key)"""
+        root = self._xml("list %s/%s*" % (bucket, prefix), *self.request("GET", bucket, query=[("prefix", prefix)]))
+        return {o.findtext("{*}Key"): (int(o.findtext("{*}Size") or -1), (o.findtext("{*}ETag") or "").strip('"'))
+                for o in root.iterfind(".//{*}Contents")}
+
+    def uploads(self, bucket, prefix):
+        """keys of the multipart uploads in progress under prefix"""
+        root = self._xml("list uploads %s/%s*" % (bucket, prefix),
+                         *self.request("GET", bucket, query=[("uploads", ""), ("prefix", prefix)]))
+        return [u.findtext("{*}Key") for u in root.iterfind(".//{*}Upload")]
+
+
+def multipart_parts(etag):
+    """An S3 multipart object's ETag is md5-of-the-part-md5s "-" part count; a single PUT's is the plain md5."""
+    tail = etag.rsplit("-", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else 0
+
+
+def tree_hwm_kib(pid):
+    """summed VmHWM (each process's peak resident size since it started) over a process tree"""
+    tot = 0
+    for p in ptree(pid):
+        try:
+            for line in open("/proc/%d/status" % p):
+                if line.startswith("VmHWM:"):
+                    tot += int(line.split()[1])
+        except OSError:
+            pass
+    return tot
+
+
+def stream_hashes(client, path):
+    """GET path on a new connection, hashing the body as it arrives -> (md5, sha512, bytes, Content-MD5 header)"""
+    c = http.client.HTTPConnection(client.host, client.port, timeout=300)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        m, s, n = hashlib.md5(), hashlib.sha512(), 0
+        while True:
+            b = r.read(1 << 20)
+            if not b:
+                break
+            m.update(b)
+            s.update(b)
+            n += len(b)
+        return m.hexdigest(), s.hexdigest(), n, r.getheader("Content-MD5")
+    finally:
+        c.close()
+
+
+class S3Bench(Bench):
+    """bench/run --s3 against one server whose image data is in an S3 bucket: uploads and downloads of one random
+    file, timed with curl, with the server's CPU and memory and the object store's CPU; every upload must leave
+    exactly one complete object of the image's size under the image's id in the bucket. The steps are separate so
+    that `s3_interleaved` can alternate two servers run by run."""
+
+    def __init__(self, a):
+        super().__init__(a)
+        self.s3 = S3Client.from_env()
+        self.size = os.path.getsize(a.file)
+        self.gib = self.size / float(1 << 30)
+        self.md5, self.sha = file_hashes(a.file)
+        self.deletes, self.ids, self.etags = [], [], []
+        self.up_t, self.up_cpu, self.up_store, self.peaks = [], [], [], []
+        self.dts, self.down_cpu, self.down_store = [], [], []
+        self.idle = 0
+
+    def store_cpu(self):
+        return sum(tree_cpu(p) for p in self.a.store_pid)
+
+    def check_object(self, iid, label):
+        """the image's object is in the bucket, whole, and no multipart upload of it is left open"""
+        objs = self.s3.objects(self.a.bucket, iid)
+        if iid not in objs:
+            self.mismatch.append("%s: no object %s in bucket %s (keys under it: %s)"
+                                 % (label, iid, self.a.bucket, sorted(objs)[:5]))
+            return None
+        got, etag = objs[iid]
+        if got != self.size:
+            self.mismatch.append("%s: object %s/%s holds %d bytes, expected %d"
+                                 % (label, self.a.bucket, iid, got, self.size))
+        open_uploads = self.s3.uploads(self.a.bucket, iid)
+        if open_uploads:
+            self.mismatch.append("%s: %d multipart upload(s) of %s still open after the image went active"
+                                 % (label, len(open_uploads), iid))
+        return etag
+
+    def delete(self, iid):
+        st, _, data, dt = self.c.req("DELETE", "/v2/images/%s" % iid)
+        if st != 204:
+            raise BenchError("DELETE %s -> %d: %s" % (iid, st, data[:300]))
+        # both delete the object before answering (Glance without delayed_delete); a leftover is reported, not fatal
+        if iid in self.s3.objects(self.a.bucket, iid):
+            self.warnings.append("image %s deleted but its object is still in bucket %s" % (iid, self.a.bucket))
+        return dt
+
+    def warm_up(self):
+        """two small uploads and downloads, untimed: every worker process has loaded its store code and opened
+        its first connection to S3 before the timed runs"""
+        st, _, _, _ = self.c.req("GET", "/versions")
+        if st != 200:
+            raise BenchError("GET /versions -> %d" % st)
+        payload = os.urandom(256 << 10)
+        for i in range(2):
+            img, _ = self.c.json("POST", "/v2/images", {"name": "warm-up-%d" % i, "disk_format": "raw",
+                                                        "container_format": "bare"}, 201)
+            st, _, data, _ = self.c.req("PUT", "/v2/images/%s/file" % img["id"], payload,
+                                        {"Content-Type": "application/octet-stream"})
+            if st != 204:
+                raise BenchError("warm-up upload -> %d: %s" % (st, data[:300]))
+            st, _, data, _ = self.c.req("GET", "/v2/images/%s/file" % img["id"])
+            if st != 200 or data != payload:
+                raise BenchError("warm-up download -> %d, %d bytes" % (st, len(data)))
+            self.delete(img["id"])
+        self.idle = tree_rss(self.pid)
+
+    def upload(self, r):
+        """one timed upload; all but the last image are deleted again"""
+        img, _ = self.c.json("POST", "/v2/images", {"name": "bench-s3-%d" % r, "disk_format": "raw",
+                                                    "container_format": "bare"}, 201)
+        iid = img["id"]
+        self.ids.append(iid)
+        sampler = RssSampler(self.pid)
+        sampler.start()
+        time.sleep(0.1)
+        c0, s0 = tree_cpu(self.pid), self.store_cpu()
+        code, t = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-X", "PUT",
+                        "-H", "Content-Type: application/octet-stream", "-H", "Expect:",
+                        "-T", self.a.file, "%s/v2/images/%s/file" % (self.a.base, iid)])
+        c1, s1 = tree_cpu(self.pid), self.store_cpu()
+        self.peaks.append(sampler.stop())
+        if code != "204":
+            raise BenchError("upload -> HTTP %s" % code)
+        self.up_t.append(float(t))
+        self.up_cpu.append(c1 - c0)
+        self.up_store.append(s1 - s0)
+        got, _ = self.c.json("GET", "/v2/images/%s" % iid)
+        bad = [(k, want) for k, want in (("status", "active"), ("size", self.size), ("checksum", self.md5),
+                                         ("os_hash_algo", "sha512"), ("os_hash_value", self.sha)) if got.get(k) != want]
+        if bad:
+            self.mismatch.append("upload %d: %s" % (r, ", ".join(
+                "%s %s (expected %s)" % (k, str(got.get(k))[:32], str(want)[:32]) for k, want in bad)))
+        self.etags.append(self.check_object(iid, "upload %d" % r))
+        if r < self.a.runs - 1:  # only the last one stays, for the downloads
+            self.deletes.append(self.delete(iid))
+
+    def download(self):
+        """one timed download of the last uploaded image"""
+        c0, s0 = tree_cpu(self.pid), self.store_cpu()
+        code, t, n = curl(["-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}",
+                           "%s/v2/images/%s/file" % (self.a.base, self.ids[-1])])
+        self.down_cpu.append(tree_cpu(self.pid) - c0)
+        self.down_store.append(self.store_cpu() - s0)
+        if code != "200" or int(n) != self.size:
+            raise BenchError("download -> HTTP %s, %s bytes" % (code, n))
+        self.dts.append(float(t))
+
+    def finish(self):
+        """the figures, then (untimed) the downloaded bytes must hash to the source; the last image is deleted"""
+        runs = len(self.up_t)
+        if runs:
+            self.put("up_MBps", self.size / statistics.median(self.up_t) / 1e6,
+                     "median of %d: %s s" % (runs, " ".join("%.2f" % x for x in self.up_t)))
+            self.put("up_cpu_s_per_GiB", statistics.median(self.up_cpu) / self.gib,
+                     "user+sys of the server's process tree")
+            self.put("up_store_cpu_s_per_GiB", statistics.median(self.up_store) / self.gib,
+                     "user+sys of the object store's processes (Swift servers, memcached)")
+            self.put("up_rss_MiB", max(self.peaks) / 1024,
+                     "sampled every 50 ms; idle before: %.1f MiB" % (self.idle / 1024))
+            self.put("idle_rss_MiB", self.idle / 1024)
+            parts = [multipart_parts(e) for e in self.etags if e is not None]
+            self.notes["object"] = "%d bytes per object under the image id in bucket %s; %s" % (
+                self.size, self.a.bucket, ", ".join(("%d parts" % p) if p else "single PUT" for p in parts)
+                or "none found")
+        if self.dts:
+            self.put("down_MBps", self.size / statistics.median(self.dts) / 1e6,
+                     "median of %d: %s s" % (len(self.dts), " ".join("%.2f" % x for x in self.dts)))
+            self.put("down_cpu_s_per_GiB", statistics.median(self.down_cpu) / self.gib,
+                     "user+sys of the server's process tree; the client (curl) is not counted")
+            self.put("down_store_cpu_s_per_GiB", statistics.median(self.down_store) / self.gib,
+                     "user+sys of the object store's processes")
+        if self.ids and len(self.ids) == runs:  # the last image is there to check and delete
+            iid = self.ids[-1]
+            got_md5, got_sha, n, content_md5 = stream_hashes(self.c, "/v2/images/%s/file" % iid)
+            if (got_md5, got_sha, n) != (self.md5, self.sha, self.size):
+                self.mismatch.append("download: %d bytes md5 %s, expected %d bytes md5 %s"
+                                     % (n, got_md5, self.size, self.md5))
+            if content_md5 != self.md5:
+                self.warnings.append("download: Content-MD5 %r, expected %s" % (content_md5, self.md5))
+            self.put("hwm_MiB", tree_hwm_kib(self.pid) / 1024, "summed VmHWM of the server's processes since start")
+            self.deletes.append(self.delete(iid))
+        if self.deletes:
+            self.put("delete_ms", statistics.median(self.deletes) * 1000,
+                     "median of %d DELETEs of an active image in S3" % len(self.deletes))
+
+    def write(self):
+        res = {"name": self.a.name, "metrics": self.metrics, "notes": self.notes, "errors": self.errors,
+               "mismatch": self.mismatch, "warnings": self.warnings}
+        with open(self.a.out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+def s3_interleaved(benches, runs):
+    """The same steps on every server, alternating: run r's upload goes to each server in turn (the order flipped
+    every run), then the downloads likewise, so that other work on the machine falls on both alike. A server whose
+    step failed takes no further steps."""
+    subprocess.run(["cat", benches[0].a.file], stdout=subprocess.DEVNULL)  # the source into the page cache
+    for b in benches:
+        b.section("warm-up", b.warm_up)
+    for step, n in (("upload", runs), ("download", runs)):
+        for r in range(n):
+            for b in (benches if r % 2 == 0 else benches[::-1]):
+                if not b.errors:
+                    b.section("%s %d" % (step, r), (lambda b=b, r=r: b.upload(r)) if step == "upload" else b.download)
+    for b in benches:
+        if not b.errors:
+            b.section("finish", b.finish)
+        b.write()
+
+
+# key, label, unit, higher_is_better, format
+S3_ROWS = [
+    ("up_MBps", "upload, median", "MB/s", True, "%.0f"),
+    ("up_cpu_s_per_GiB", "server CPU per GiB uploaded", "s", False, "%.2f"),
+    ("up_rss_MiB", "peak RSS of the server during the uploads (sampled)", "MiB", False, "%.1f"),
+    ("hwm_MiB", "VmHWM of the server after the run (peak since start)", "MiB", False, "%.1f"),
+    ("idle_rss_MiB", "RSS of the server before the uploads", "MiB", False, "%.1f"),
+    ("up_store_cpu_s_per_GiB", "object store CPU per GiB uploaded", "s", False, "%.2f"),
+    ("down_MBps", "download, median", "MB/s", True, "%.0f"),
+    ("down_cpu_s_per_GiB", "server CPU per GiB downloaded", "s", False, "%.2f"),
+    ("down_store_cpu_s_per_GiB", "object store CPU per GiB downloaded", "s", False, "%.2f"),
+    ("delete_ms", "DELETE of an image in S3, median", "ms", False, "%.1f"),
+]
+
+
+def s3_report(out_md, machine, quick, files):
+    """The --s3 table: Glimpse | Glance | ratio, the issue's two targets as measured, the durability note and
+    the checks."""
+    by = {r["name"]: r for r in (json.load(open(f)) for f in files)}
+    ga, gi = by.get("Glance"), by.get("Glimpse")
+    cols = [r for r in (gi, ga) if r]
+    lines = ["# Glimpse vs Glance, image data in S3", "", "```", open(machine).read().rstrip(), "```", ""]
+    hdr, sep = "| metric | unit |" + "".join(" %s |" % r["name"] for r in cols), "|---|---|" + "---:|" * len(cols)
+    if ga and gi:
+        hdr += " ratio (>1 = Glimpse better) |"
+        sep += "---:|"
+    lines += [hdr, sep]
+    for key, label, unit, hib, fmt in S3_ROWS:
+        vals = [r["metrics"].get(key) for r in cols]
+        if all(v is None for v in vals):
+            continue
+        row = "| %s | %s |" % (label, unit) + "".join(" %s |" % ("–" if v is None else fmt % v) for v in vals)
+        if ga and gi:
+            row += " %s |" % ratio(ga["metrics"].get(key), gi["metrics"].get(key), hib)
+        lines.append(row)
+    lines.append("")
+    if gi:
+        up_gi, up_ga, rss = gi["metrics"].get("up_MBps"), (ga or {"metrics": {}})["metrics"].get("up_MBps"), \
+            gi["metrics"].get("up_rss_MiB")
+        caveat = "; quick sizes, not a measurement" if quick == "1" else ""
+        if up_gi is not None and up_ga:
+            x = up_gi / up_ga
+            lines.append("- Target: upload ≥ 2× Glance's: measured %.2f× (%s%s)"
+                         % (x, "met" if x >= 2 else "not met", caveat))
+        if rss is not None:
+            lines.append("- Target: Glimpse < 64 MiB resident during the upload: measured %.1f MiB (%s%s)"
+                         % (rss, "met" if rss < 64 else "not met", caveat))
+    lines += ["- Durability: both answer the upload (204, image `active`) only after S3 has completed the object:",
+              "  above 16 MiB each sends a multipart upload in 16 MiB parts and completes it before the image goes",
+              "  active (Glance: glance_store's s3 driver, in `add()`; Glimpse: on commit); below that each sends one",
+              "  PUT. Right after each 204 the harness lists the bucket: the object under the image id must be there",
+              "  at its full size, with no multipart upload of it left open.",
+              "- Both servers talk to the same Swift on this machine, which takes a large share of the CPU (the",
+              "  object store rows): the upload and download rates are bounded by it as much as by either server.",
+              ""]
+    ok = True
+    for r in cols:
+        for kind, items in (("ERROR", r["errors"]), ("CHECK FAILED", r["mismatch"]), ("warning", r["warnings"])):
+            for it in items:
+                lines.append("- %s %s: %s" % (r["name"], kind, it))
+                ok = ok and kind == "warning"
+        if not r["errors"] and not r["mismatch"]:
+            lines.append("- %s: every request answered as expected; the downloaded bytes hashed to the source; "
+                         "%s" % (r["name"], r["notes"].get("object", "")))
+    lines.append("")
+    text = "\n".join(lines)
+    with open(out_md, "w") as f:
+        f.write(text)
+    print(text)
+    return 0 if ok else 1
+
+
 # ------------------------------------------------------------------- report --
 # key, label, unit, higher_is_better, format
 ROWS = [
@@ -745,6 +1105,29 @@ def main():
         return 0
     elif cmd == "scaleout-report":
         return scale_report(*sys.argv[2:8])
+    elif cmd == "s3-bucket":
+        s3 = S3Client.from_env()
+        for bucket in sys.argv[2:]:
+            s3.create_bucket(bucket)
+            log("bucket %s ready on %s" % (bucket, os.environ["S3_ENDPOINT"]))
+    elif cmd == "s3run":
+        p = argparse.ArgumentParser(prog="bench_lib.py s3run")
+        p.add_argument("--server", action="append", required=True, metavar="NAME,URL,PID,BUCKET,OUT.json",
+                       help="a server to measure (given twice, the two alternate run by run)")
+        p.add_argument("--file", required=True)
+        p.add_argument("--runs", type=int, default=3)
+        p.add_argument("--store-pid", type=int, action="append", default=[],
+                       help="an object store process, whose CPU is reported beside the server's")
+        a = p.parse_args(sys.argv[2:])
+        benches = []
+        for spec in a.server:
+            name, base, pid, bucket, out = spec.split(",", 4)
+            benches.append(S3Bench(argparse.Namespace(name=name, base=base, pid=int(pid), bucket=bucket, out=out,
+                                                      file=a.file, runs=a.runs, store_pid=a.store_pid)))
+        s3_interleaved(benches, a.runs)
+        return 0
+    elif cmd == "s3-report":
+        return s3_report(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
