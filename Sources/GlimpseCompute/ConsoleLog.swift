@@ -3,15 +3,36 @@ import Glibc
 #endif
 import Foundation
 
-/// Reading a server's serial console log for `os-getConsoleOutput`: only its end is read (the log grows for as long
-/// as the server lives), and only whole lines are returned.
+/// A server's serial console log: reading its end for `os-getConsoleOutput` (only whole lines are returned) and
+/// keeping it bounded. A guest can print without end, so the log rotates as virtlogd rotates Nova's: once the live
+/// file passes `rotateAt`, its last `rotateAt` bytes move to `<log>.1` and the live file is cut to nothing. QEMU
+/// opens the log with O_APPEND (`append=on`), so its next write lands at the new end; what it writes between the copy
+/// and the cut (a few milliseconds) is lost. Disk use per server stays below about twice `rotateAt` plus what the
+/// guest prints between two checks.
 enum ConsoleLog {
     /// The largest tail read from a console log.
     static let maxBytes = 1 << 20
+    /// The live log's size that starts a rotation (virtlogd's default `max_size`).
+    static let rotateAt = 2 << 20
 
-    /// The last `maxBytes` of the file at `path` (from the first line start inside them), decoded leniently; nil
-    /// when there is no such file.
+    static func previous(_ path: String) -> String { path + ".1" }
+
+    /// The last `maxBytes` of the log at `path` (from the first line start inside them), reaching back into the
+    /// rotated part when the live file is shorter, decoded leniently; nil when there is no such log.
     static func tail(path: String, maxBytes: Int) -> String? {
+        guard let live = tailData(path: path, maxBytes: maxBytes) else { return nil }
+        var data = live.data
+        if !live.cut, data.count < maxBytes, let older = tailData(path: previous(path), maxBytes: maxBytes - data.count) {
+            data = older.data + data
+            if older.cut, let newline = data.firstIndex(of: 0x0A) { data = data[data.index(after: newline)...] }
+        } else if live.cut, let newline = data.firstIndex(of: 0x0A) {
+            data = data[data.index(after: newline)...]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The last `maxBytes` bytes of a file and whether that cut anything off before them.
+    private static func tailData(path: String, maxBytes: Int) -> (data: Data, cut: Bool)? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
@@ -21,9 +42,25 @@ enum ConsoleLog {
         } catch {
             return nil
         }
-        var data = (try? handle.read(upToCount: maxBytes)) ?? Data()
-        if start > 0, let newline = data.firstIndex(of: 0x0A) { data = data[data.index(after: newline)...] }
-        return String(decoding: data, as: UTF8.self)
+        return ((try? handle.read(upToCount: maxBytes)) ?? Data(), start > 0)
+    }
+
+    /// Rotates the log when it has grown past `limit`; returns whether it did.
+    @discardableResult
+    static func rotate(path: String, limit: Int = rotateAt) -> Bool {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue,
+            size > limit, var kept = tailData(path: path, maxBytes: limit)?.data
+        else { return false }
+        // The rotated part starts at a line, as every tail does.
+        if let newline = kept.firstIndex(of: 0x0A) { kept = kept[kept.index(after: newline)...] }
+        let temporary = previous(path) + ".new"
+        guard FileManager.default.createFile(atPath: temporary, contents: kept, attributes: [.posixPermissions: 0o600]),
+            rename(temporary, previous(path)) == 0
+        else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            return false
+        }
+        return truncate(path, 0) == 0
     }
 
     /// Appends a host's note to the log (created when absent).

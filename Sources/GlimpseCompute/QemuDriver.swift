@@ -186,9 +186,18 @@ public actor QemuDriver: HypervisorDriver {
             throw HypervisorError(
                 .failed, "QEMU did not start server \(server.id): \(HostPaths.redact(said.isEmpty ? "\(error)" : said))")
         }
+        Self.keepConsoleBounded(consoleLog(server.id), while: guest)
         let bus = DiskBus(imageProperties: server.imageProperties)
         logger.info(
             "server \(server.id): QEMU pid \(guest.pid) started (\(accel), \(server.vcpus) vCPU, \(server.ramMB) MiB, \(bus.rawValue) disk\(QemuCommandLine.wantsAgent(server) ? ", guest agent" : ""))")
+    }
+
+    /// Rotates a guest's console log every two seconds for as long as its QEMU runs.
+    nonisolated static func keepConsoleBounded(_ log: String, while guest: GuestProcess) {
+        Task.detached {
+            while !(await guest.waitExit(timeout: .seconds(2))) { ConsoleLog.rotate(path: log) }
+            ConsoleLog.rotate(path: log)
+        }
     }
 
     /// Clean shutdown: the ACPI power button, up to `timeout` for the guest to power off; then QEMU is ended.
@@ -254,6 +263,7 @@ public actor QemuDriver: HypervisorDriver {
     public func delete(_ server: DriverServer, disk: String?) async throws {
         await shutdown(server.id, timeout: .zero)
         let files = [diskPath(server.id), qmpSocket(server.id), agentSocket(server.id), consoleLog(server.id),
+            ConsoleLog.previous(consoleLog(server.id)),
             "\(consoles)/\(server.id).qemu.log"] + (disk.map { [$0] } ?? [])
         for p in Set(files) where FileManager.default.fileExists(atPath: p) {
             try FileManager.default.removeItem(atPath: p)
