@@ -62,11 +62,17 @@ actor S3BlobWriter: BlobWriter {
         do {
             try await settleInFlight()
             if parts.isEmpty {
-                // Smaller than one part: a single PUT is one request instead of three.
+                // Smaller than one part: a single PUT is one request instead of three. The upload is aborted
+                // first: if it is gone, garbage collection removed it (its writer seemed dead), and the write
+                // must fail as a larger one would.
+                var abort = S3BlobStore.abort(key: key, uploadID: uploadID)
+                // Not resent: a resend after a lost answer would see 404 and fail a write that was fine.
+                abort.idempotent = false
+                let aborted = try await store.client.send(abort)
+                if aborted.status == 404 { throw S3Error.writeRemoved(key) }
+                try aborted.check("AbortMultipartUpload")
                 try await store.client.send(S3Request(
                     operation: "PutObject", method: .PUT, key: key, body: filling, idempotent: true)).check("PutObject")
-                try await store.client.send(S3BlobStore.abort(key: key, uploadID: uploadID))
-                    .check("AbortMultipartUpload", alsoAccepted: [404])
             } else {
                 if filling.readableBytes > 0 {
                     send(filling)

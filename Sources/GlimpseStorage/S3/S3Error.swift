@@ -13,6 +13,8 @@ public enum S3Error: Error, CustomStringConvertible, Equatable {
     case invalidKey(String)
     /// The object changed while it was being read.
     case objectChanged(String)
+    /// The write's upload was removed (garbage collection judged its writer dead) before it committed.
+    case writeRemoved(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum S3Error: Error, CustomStringConvertible, Equatable {
         case .malformedResponse(let why): return "unexpected S3 response: \(why)"
         case .invalidKey(let key): return "invalid object key '\(key)'"
         case .objectChanged(let key): return "object '\(key)' changed while it was read"
+        case .writeRemoved(let key): return "the upload of '\(key)' was removed before it committed"
         }
     }
 }
