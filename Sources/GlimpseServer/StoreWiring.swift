@@ -23,6 +23,10 @@ enum StoreWiring {
         if let bucket = stores.blobs as? S3BlobStore {
             logger.notice("image data in \(bucket.location.description)")
             try await bucket.createBucketIfMissing()
+            if config.limits.imageSizeCap > bucket.largestObject {
+                logger.warning(
+                    "images above \(bucket.largestObject) bytes (10,000 parts of \(bucket.partSize)) cannot be stored in S3, below --image-size-cap \(config.limits.imageSizeCap): raise part-size= in --store")
+            }
         }
         return stores
     }
@@ -73,6 +77,7 @@ enum StoreWiring {
         let credentials = try S3BlobStore.credentials(
             for: location, environment: ProcessInfo.processInfo.environment,
             readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
-        return try S3BlobStore(location: location, credentials: credentials, writer: writer)
+        return try S3BlobStore(
+            location: location, credentials: credentials, writer: writer, partSize: location.partSize ?? 16 << 20)
     }
 }

@@ -272,6 +272,8 @@ public final class ImageService: Sendable {
         if error is GlimpseError { return error }
         if error is CancellationError { return GlimpseError.badRequest("The upload was interrupted.") }
         if error is FileError { return GlimpseError(.unavailable, "Error in store: the image data could not be written.") }
+        if case S3Error.tooManyParts = error { return GlimpseError.tooLarge("Image data is larger than the store takes: \(error)") }
+        if error is S3Error { return GlimpseError(.unavailable, "Error in store: the image data could not be written.") }
         return GlimpseError.badRequest("The upload was interrupted: \(error)")
     }
 

@@ -21,12 +21,16 @@ public final class S3BlobStore: BlobStore {
     public let partSize: Int
     /// Bytes per ranged GET when reading.
     public let readChunkSize: Int
+    /// Parts one upload may have: S3's limit, lowered by tests.
+    let maxParts: Int
+    /// The largest object this store can write: `maxParts` parts of `partSize`.
+    public var largestObject: Int64 { Int64(partSize).multipliedReportingOverflow(by: Int64(maxParts)).partialValue }
     let client: S3Client
     static let incomingPrefix = ".incoming/"
 
     public init(
         location: S3Location, credentials: S3Credentials, writer: String = "local", partSize: Int = 16 << 20,
-        readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5
+        readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5, maxParts: Int = 10_000
     ) throws {
         guard Self.isPlainName(writer) else { throw S3Error.invalidKey(writer) }
         guard partSize >= 64 << 10, readChunkSize >= 4096 else {
@@ -36,6 +40,7 @@ public final class S3BlobStore: BlobStore {
         self.writer = writer
         self.partSize = partSize
         self.readChunkSize = readChunkSize
+        self.maxParts = max(1, maxParts)
         self.client = S3Client(
             location: location, signer: S3SigV4Signer(credentials: credentials, region: location.region),
             http: httpClient, attempts: max(1, attempts), timeout: .seconds(300))

@@ -30,13 +30,17 @@ actor S3BlobWriter: BlobWriter {
             // Wait for the part in flight first: that bounds memory to the one being sent and the one filling.
             try await settleInFlight()
             guard let part = filling.readSlice(length: store.partSize) else { break }
-            send(part)
+            try send(part)
             filling.discardReadBytes()
         }
     }
 
-    private func send(_ part: ByteBuffer) {
+    /// Starts sending the next part. S3 takes at most 10,000 parts per upload: past that the write fails with a
+    /// clear error rather than an opaque one from the service. Growing the parts instead would keep large writes
+    /// going, but a part is held in memory twice over, so part sizes stay what the operator set (`part-size=`).
+    private func send(_ part: ByteBuffer) throws {
         let number = parts.count + 1 + (inFlight == nil ? 0 : 1)
+        guard number <= store.maxParts else { throw S3Error.tooManyParts(key: key, largestObject: store.largestObject) }
         let (client, key, uploadID) = (store.client, key, uploadID)
         // Detached: hashing a part must not hold the actor, or the next part could not fill meanwhile.
         inFlight = Task.detached {
@@ -75,7 +79,7 @@ actor S3BlobWriter: BlobWriter {
                     operation: "PutObject", method: .PUT, key: key, body: filling, idempotent: true)).check("PutObject")
             } else {
                 if filling.readableBytes > 0 {
-                    send(filling)
+                    try send(filling)
                     filling = ByteBuffer()
                     try await settleInFlight()
                 }
