@@ -19,6 +19,10 @@ public enum GlimpseApplication {
     ) async throws -> some ApplicationProtocol {
         try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
         let stores = try await StoreWiring.open(config, logger: logger)
+        if let bucket = stores.blobs as? S3BlobStore, config.limits.imageSizeCap > bucket.largestObject {
+            logger.warning(
+                "images above \(bucket.largestObject) bytes (10,000 parts of \(bucket.partSize)) cannot be stored in S3, below --image-size-cap \(config.limits.imageSizeCap): raise part-size= in --store")
+        }
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let node = NodeMembership(

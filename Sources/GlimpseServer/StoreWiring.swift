@@ -23,10 +23,6 @@ enum StoreWiring {
         if let bucket = stores.blobs as? S3BlobStore {
             logger.notice("image data in \(bucket.location.description)")
             try await bucket.createBucketIfMissing()
-            if config.limits.imageSizeCap > bucket.largestObject {
-                logger.warning(
-                    "images above \(bucket.largestObject) bytes (10,000 parts of \(bucket.partSize)) cannot be stored in S3, below --image-size-cap \(config.limits.imageSizeCap): raise part-size= in --store")
-            }
         }
         return stores
     }
