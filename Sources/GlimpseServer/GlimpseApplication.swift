@@ -20,7 +20,8 @@ public enum GlimpseApplication {
         try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
         let stores = try await StoreWiring.open(config, logger: logger)
         if let bucket = stores.blobs as? S3BlobStore, config.limits.imageSizeCap > bucket.largestObject {
-            logger.warning(
+            // A notice, not a warning: the defaults (16 MiB parts, 1 TiB cap) meet it.
+            logger.notice(
                 "images above \(bucket.largestObject) bytes (10,000 parts of \(bucket.partSize)) cannot be stored in S3, below --image-size-cap \(config.limits.imageSizeCap): raise part-size= in --store")
         }
         let cache = try await ImageCache.open(
