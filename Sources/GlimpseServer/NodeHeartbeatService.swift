@@ -1,3 +1,4 @@
+// The node's background duties beside the listener: heartbeat, dead-node recovery, cache pruning, garbage collection.
 import GlimpseImageAPI
 import Logging
 import ServiceLifecycle

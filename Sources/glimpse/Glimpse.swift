@@ -119,8 +119,8 @@ struct Serve: AsyncParsableCommand {
     var databasePasswordFile: String?
     @Option(help: """
         Where image data lives: a directory (default: DATA_DIR/blobs), or an S3 bucket: \
-        s3://BUCKET?endpoint=http://127.0.0.1:8080&region=us-east-1[&addressing=path|virtual-host][&credentials=FILE] \
-        (access key from env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or FILE in the AWS credentials format; \
+        s3://BUCKET?endpoint=http://127.0.0.1:8080&region=us-east-1[&addressing=path|virtual-host][&credentials=FILE][&part-size=16M] \
+        (part-size: 5M to 5G, at most 10,000 parts per image; access key from env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or FILE in the AWS credentials format; \
         the bucket is created if missing). Nodes of one deployment (sharing --database) share it, e.g. on an NFS \
         mount or one bucket; each node's uploads in progress are marked with its node id.
         """)
