@@ -105,6 +105,20 @@ struct S3BlobStoreTests {
         #expect(try await store.size(key: "live") == Int64(Self.partSize + 1))
     }
 
+    @Test func anotherToolsObjectsAndUploadsInTheBucketAreNotCollected() async throws {
+        let store = try await S3TestEndpoint.shared.makeStore(partSize: Self.partSize).store
+        try await store.client.send(S3Request(
+            operation: "PutObject", method: .PUT, key: "backups/db.dump", body: ByteBuffer(string: "x"), idempotent: true))
+            .check("PutObject")
+        try await store.client.send(S3Request(
+            operation: "CreateMultipartUpload", method: .POST, key: "backups/next.dump", query: [("uploads", "")],
+            idempotent: false)).check("CreateMultipartUpload")
+        try await BlobStoreContractTests.write([1, 2, 3], to: store, key: "image")
+        #expect(try await store.storedObjects().map(\.key) == ["image"])
+        #expect(try await store.incompleteWrites().isEmpty)
+        #expect(try await store.uploadsInProgress().map(\.key) == ["backups/next.dump"], "the other upload is still there")
+    }
+
     func store(_ store: S3BlobStore, hasUploadsFor keys: [String]) async throws -> Bool {
         try await store.uploadsInProgress().map { $0.key }.sorted() == keys.sorted()
     }

@@ -3,8 +3,10 @@ import Foundation
 import GlimpseCore
 
 extension S3BlobStore {
+    /// Image objects only: keys that are not plain names (markers, or another tool's objects in a shared bucket)
+    /// are never Glimpse's to collect.
     public func storedObjects() async throws -> [StoredObject] {
-        try await listObjects(prefix: nil).filter { !$0.key.hasPrefix(".") }
+        try await listObjects(prefix: nil).filter { Self.isPlainName($0.key) }
     }
 
     /// Every multipart upload in the bucket, with the writer its marker names (nil without a marker), and every
@@ -19,7 +21,7 @@ extension S3BlobStore {
             markers[String(parts[2])] = (String(parts[0]), String(parts[1]), marker.modified)
         }
         var writes: [IncompleteWrite] = []
-        for upload in try await uploadsInProgress() {
+        for upload in try await uploadsInProgress() where Self.isPlainName(upload.key) {
             let marker = markers.removeValue(forKey: upload.uploadID)
             writes.append(IncompleteWrite(
                 key: upload.key, writer: marker?.writer, started: upload.initiated.map(Self.timestamp) ?? marker?.modified,
