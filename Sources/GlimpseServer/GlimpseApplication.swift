@@ -19,6 +19,11 @@ public enum GlimpseApplication {
     ) async throws -> some ApplicationProtocol {
         try DataDirectoryPermissions.secure(config.dataDirectory, logger: logger)
         let stores = try await StoreWiring.open(config, logger: logger)
+        if let bucket = stores.blobs as? S3BlobStore, config.limits.imageSizeCap > bucket.largestObject {
+            // A notice, not a warning: the defaults (16 MiB parts, 1 TiB cap) meet it.
+            logger.notice(
+                "images above \(bucket.largestObject) bytes (10,000 parts of \(bucket.partSize)) cannot be stored in S3, below --image-size-cap \(config.limits.imageSizeCap): raise part-size= in --store")
+        }
         let cache = try await ImageCache.open(
             directory: config.dataDirectory + "/cache", source: stores.blobs, metadata: stores.metadata, logger: logger)
         let node = NodeMembership(
@@ -27,7 +32,7 @@ public enum GlimpseApplication {
             sharesStore: config.database != nil)
         let images = ImageService(
             metadata: stores.metadata, blobs: stores.blobs, limits: config.limits, importOptions: config.imports,
-            cache: cache, node: node, logger: logger)
+            cache: cache, node: node, orphanDataGrace: config.gcGrace, logger: logger)
         try await images.recover()
         logger.notice("node \(node.nodeID) at \(node.address); image data in \(config.imageStore ?? config.dataDirectory + "/blobs")")
 
@@ -69,7 +74,7 @@ public enum GlimpseApplication {
             responder: FormQueryResponder(inner: VersionPrefixResponder(inner: router.buildResponder())),
             server: .http1(configuration: ListenerWiring.http1Configuration(config, logger: logger)),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-            services: [NodeHeartbeatService(images: images, logger: logger)],
+            services: [NodeHeartbeatService(images: images, collectionInterval: config.gcInterval, logger: logger)],
             onServerRunning: { channel in
                 // Without --node-address the other nodes reach this one where its listener is bound (port 0 too).
                 guard config.nodeAddress == nil, let bound = channel.localAddress, let port = bound.port else { return }

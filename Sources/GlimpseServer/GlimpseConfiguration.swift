@@ -52,6 +52,10 @@ public struct GlimpseConfiguration: Sendable {
     public var imageStore: String?
     /// Where the other nodes reach this node's own listener (`--node-address`); nil: `http://HOST:PORT`.
     public var nodeAddress: String?
+    /// Unowned image data younger than this is never garbage-collected (`--gc-grace`).
+    public var gcGrace: Duration = .seconds(3600)
+    /// About how often each node sweeps for unowned image data (`--gc-interval`; each sweep is jittered).
+    public var gcInterval: Duration = .seconds(600)
 
     public init(
         host: String = "127.0.0.1", port: Int = 9292, dataDirectory: String? = nil, publicURL: String? = nil,

@@ -23,10 +23,6 @@ enum StoreWiring {
         if let bucket = stores.blobs as? S3BlobStore {
             logger.notice("image data in \(bucket.location.description)")
             try await bucket.createBucketIfMissing()
-            // Uploads a crash left before they were announced belong to no node's cleanup; a day is far beyond
-            // the moment between creating an upload and announcing it.
-            let swept = try await bucket.removeUnannouncedUploads(olderThan: .seconds(24 * 3600))
-            if swept > 0 { logger.notice("aborted \(swept) multipart upload(s) no node announced") }
         }
         return stores
     }
@@ -77,6 +73,7 @@ enum StoreWiring {
         let credentials = try S3BlobStore.credentials(
             for: location, environment: ProcessInfo.processInfo.environment,
             readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
-        return try S3BlobStore(location: location, credentials: credentials, writer: writer)
+        return try S3BlobStore(
+            location: location, credentials: credentials, writer: writer, partSize: location.partSize ?? 16 << 20)
     }
 }

@@ -17,6 +17,12 @@ public protocol BlobStore: Sendable {
     func removeIncomplete(ofWriter writer: String) async throws -> Int
     /// Bytes the object actually occupies in the backend (holes and sharing make it smaller than its size).
     func allocatedBytes(key: String) async throws -> Int64?
+    /// Every committed object with its size and last modification (what garbage collection judges by).
+    func storedObjects() async throws -> [StoredObject]
+    /// Every write in progress or abandoned, of every writer, with who announced it and when it started.
+    func incompleteWrites() async throws -> [IncompleteWrite]
+    /// Removes one write `incompleteWrites()` listed (whoever its writer); no error when it is gone already.
+    func removeIncompleteWrite(_ write: IncompleteWrite) async throws
 }
 
 /// A write in progress. Exactly one of `commit` or `cancel` ends it.

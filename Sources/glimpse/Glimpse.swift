@@ -20,7 +20,7 @@ import Prometheus
 struct Glimpse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An OpenStack-compatible image and snapshot service.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Admin.self],
         defaultSubcommand: nil)
 }
 
@@ -119,30 +119,44 @@ struct Serve: AsyncParsableCommand {
     var databasePasswordFile: String?
     @Option(help: """
         Where image data lives: a directory (default: DATA_DIR/blobs), or an S3 bucket: \
-        s3://BUCKET?endpoint=http://127.0.0.1:8080&region=us-east-1[&addressing=path|virtual-host][&credentials=FILE] \
-        (access key from env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or FILE in the AWS credentials format; \
+        s3://BUCKET?endpoint=http://127.0.0.1:8080&region=us-east-1[&addressing=path|virtual-host][&credentials=FILE][&part-size=16M] \
+        (part-size: 5M to 5G, at most 10,000 parts per image; access key from env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or FILE in the AWS credentials format; \
         the bucket is created if missing). Nodes of one deployment (sharing --database) share it, e.g. on an NFS \
         mount or one bucket; each node's uploads in progress are marked with its node id.
         """)
     var store: String?
     @Option(help: "Where the other nodes reach this node's own listener (default: http://HOST:PORT).")
     var nodeAddress: String?
+    @Option(help: """
+        Seconds unowned image data must be old before garbage collection removes it: objects of no image with data \
+        (a crash between the store and the database) and unfinished uploads of no live node. Every node sweeps at \
+        start and about every --gc-interval seconds.
+        """)
+    var gcGrace = 3600
+    @Option(help: "Seconds between a node's garbage-collection sweeps of image data (each one jittered by up to 25 %).")
+    var gcInterval = 600
     @Flag(help: "Do not serve Prometheus metrics at /metrics.") var noMetrics = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func validate() throws {
         for (name, value) in [
             ("--idle-timeout", idleTimeout), ("--request-head-timeout", requestHeadTimeout),
-            ("--body-stall-timeout", bodyStallTimeout), ("--send-timeout", sendTimeout),
+            ("--body-stall-timeout", bodyStallTimeout), ("--send-timeout", sendTimeout), ("--gc-interval", gcInterval),
         ] where value <= 0 {
             throw ValidationError("\(name) must be a positive number of seconds")
         }
         if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive") }
+        try GarbageCollect.validateGrace(gcGrace, option: "--gc-grace")
         _ = try databaseURL()
     }
 
     /// `--database` (or GLIMPSE_DATABASE_URL) with its password from the file or PGPASSWORD; nil for SQLite.
     func databaseURL() throws -> PostgresDatabaseURL? {
+        try Self.databaseURL(database, passwordFile: databasePasswordFile)
+    }
+
+    /// `database` (or GLIMPSE_DATABASE_URL) with its password from `passwordFile` or PGPASSWORD; nil for SQLite.
+    static func databaseURL(_ database: String?, passwordFile databasePasswordFile: String?) throws -> PostgresDatabaseURL? {
         let environment = ProcessInfo.processInfo.environment
         guard let text = database ?? environment["GLIMPSE_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             if databasePasswordFile != nil { throw ValidationError("--database-password-file needs --database") }
@@ -203,6 +217,8 @@ struct Serve: AsyncParsableCommand {
         config.database = try databaseURL()
         config.imageStore = store
         config.nodeAddress = nodeAddress
+        config.gcGrace = .seconds(gcGrace)
+        config.gcInterval = .seconds(gcInterval)
         if let ports = importAllowedPorts {
             config.imports.allowedPorts = Set(ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         }

@@ -82,7 +82,7 @@ struct S3BlobStoreTests {
         await #expect(throws: S3Error.self) { _ = try await intruder.keys() }
     }
 
-    @Test func unannouncedUploadsAreSweptOnlyAfterTheGracePeriod() async throws {
+    @Test func unannouncedUploadsAreCollectedOnlyAfterTheGracePeriod() async throws {
         let store = try await S3TestEndpoint.shared.makeStore(partSize: Self.partSize).store
         // What a crash between CreateMultipartUpload and the marker leaves: an upload nobody announced.
         let orphan = try await store.client.send(S3Request(
@@ -90,12 +90,33 @@ struct S3BlobStoreTests {
         try orphan.check("CreateMultipartUpload")
         let announced = try await store.makeWriter(key: "live")
         try await announced.write(ByteBuffer(bytes: BlobStoreContractTests.pattern(Self.partSize + 1)))
-        #expect(try await store.removeUnannouncedUploads(olderThan: .seconds(3600)) == 0, "too young to be swept")
-        let later = Date().addingTimeInterval(7200)
-        #expect(try await store.removeUnannouncedUploads(olderThan: .seconds(3600), now: later) == 1)
-        #expect(try await self.store(store, hasUploadsFor: ["live"]), "the announced upload in progress is left alone")
+        let unannounced = try await store.incompleteWrites().filter { $0.writer == nil }.map(\.key)
+        #expect(unannounced == ["orphan"])
+
+        let metadata = try SQLiteMetadataStore(path: try TemporaryDirectory.make() + "/meta.sqlite")
+        let sweep = OrphanDataSweep(metadata: metadata, blobs: store, lease: .seconds(30), grace: .seconds(3600))
+        let now = BlobStoreListingContractTests.now()
+        let young = try await sweep.run(node: "local", now: now)
+        #expect(young.removedWrites.isEmpty, "too young to be collected")
+        let later = try await sweep.run(node: "local", now: OrphanDataSweepTests.later(now, hours: 2))
+        #expect(later.removedWrites.map(\.key) == ["orphan"] && later.removedWrites.first?.writer == nil)
+        #expect(try await self.store(store, hasUploadsFor: ["live"]), "the sweeping node's own upload is left alone")
         try await announced.commit()
         #expect(try await store.size(key: "live") == Int64(Self.partSize + 1))
+    }
+
+    @Test func anotherToolsObjectsAndUploadsInTheBucketAreNotCollected() async throws {
+        let store = try await S3TestEndpoint.shared.makeStore(partSize: Self.partSize).store
+        try await store.client.send(S3Request(
+            operation: "PutObject", method: .PUT, key: "backups/db.dump", body: ByteBuffer(string: "x"), idempotent: true))
+            .check("PutObject")
+        try await store.client.send(S3Request(
+            operation: "CreateMultipartUpload", method: .POST, key: "backups/next.dump", query: [("uploads", "")],
+            idempotent: false)).check("CreateMultipartUpload")
+        try await BlobStoreContractTests.write([1, 2, 3], to: store, key: "image")
+        #expect(try await store.storedObjects().map(\.key) == ["image"])
+        #expect(try await store.incompleteWrites().isEmpty)
+        #expect(try await store.uploadsInProgress().map(\.key) == ["backups/next.dump"], "the other upload is still there")
     }
 
     func store(_ store: S3BlobStore, hasUploadsFor keys: [String]) async throws -> Bool {

@@ -67,6 +67,7 @@ target_glimpse_start() {
     target_glimpse_start_nodes "$port" "${extras[@]}"
     return
   fi
+  [ -n "${GLIMPSE_STORE:-}" ] && args+=(--store "$GLIMPSE_STORE")
   log "starting: glimpse ${args[*]}"
   GLIMPSE_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$RUNTMP/glimpse" "${args[@]}" </dev/null >"$RUNTMP/glimpse.log" 2>&1 &
   track_pid $! glimpse
@@ -124,14 +125,14 @@ target_glimpse_start_nodes() {
   done
   log "starting $NODES Glimpse nodes behind HAProxy on port $front (scripts/local-cluster, state $CLUSTER_DIR)"
   if ! LOCAL_CLUSTER_DIR="$CLUSTER_DIR" LOCAL_CLUSTER_FRONT_PORT="$front" LOCAL_CLUSTER_STATS_PORT="$(free_port)" \
-    LOCAL_CLUSTER_NODE_PORT="$base" LOCAL_CLUSTER_SERVE_ARGS="$*" GLIMPSE_BIN="$RUNTMP/glimpse" \
+    LOCAL_CLUSTER_NODE_PORT="$base" LOCAL_CLUSTER_SERVE_ARGS="$*" LOCAL_CLUSTER_STORE="${GLIMPSE_STORE:-}" GLIMPSE_BIN="$RUNTMP/glimpse" \
     "$ROOT/scripts/local-cluster" start --nodes "$NODES" >"$RUNTMP/local-cluster.log" 2>&1; then
     tail -30 "$RUNTMP/local-cluster.log" >&2
     die "the Glimpse nodes did not start (log: $RUNTMP/local-cluster.log)"
   fi
   GLIMPSE_LOG="$CLUSTER_DIR/node-1.log"
   SERVER_LOGS="$CLUSTER_DIR/node-1.log"
-  SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null), $NODES nodes behind HAProxy on PostgreSQL"
+  SERVER_DESC="Glimpse $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null), $NODES nodes behind HAProxy on PostgreSQL${GLIMPSE_STORE:+, image data in S3}"
   glimpse_read_openrc "$CLUSTER_DIR/openrc"
 }
 

@@ -10,6 +10,8 @@
 #   start_glimpse DATA_DIR [PORT]  start `glimpse serve` in the background; sets GLIMPSE_PID,
 #                                GLIMPSE_PORT, GLIMPSE_URL, GLIMPSE_LOG; waits for GET /versions = 200
 #   stop_glimpse [S] / kill9_glimpse  stop it by pid (TERM, KILL after S s (10) / KILL at once)
+#   start_s3_endpoint            start a private OpenStack Swift with s3api (tests/objectstore/swift-s3), stopped
+#                                on exit; sets S3_DIR, S3_ENDPOINT, AWS_* and S3_STORE (an s3:// URL for --store)
 #   on_exit FUNCTION             run FUNCTION on exit (before temp dirs go), e.g. to stop a local cluster
 #   ensure_venv SPEC...          tests/e2e/.venv with the given pinned pip packages (idempotent)
 #   check_eq / check / fail / fatal / finish   assertions and the closing summary
@@ -21,6 +23,8 @@
 #   E2E_KEEP=1         keep temp dirs (for debugging)
 #   E2E_START_TIMEOUT  seconds to wait for /versions (default 60)
 #   E2E_VENV           where the client venv lives (default tests/e2e/.venv)
+#   E2E_STORE=s3       start_glimpse keeps image data in a bucket of a private Swift s3api endpoint
+#   GLIMPSE_SERVE_ARGS (array) more `glimpse serve` options for start_glimpse
 
 set -euo pipefail
 
@@ -40,6 +44,8 @@ E2E_PIDS=()
 E2E_CLEANUP_HOOKS=()
 E2E_TMPDIRS=()
 GLIMPSE_PID=""
+GLIMPSE_SERVE_ARGS=()
+S3_DIR=""
 
 # ---------------------------------------------------------------- output and assertions
 
@@ -193,20 +199,44 @@ s.close()
 EOF
 }
 
+# start_s3_endpoint: a private Swift s3api endpoint for this script (once), stopped on exit. Sets S3_DIR,
+# exports S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and sets S3_STORE to the
+# `--store` URL of a bucket named after the script.
+start_s3_endpoint() {
+    [[ -z "$S3_DIR" ]] || return 0
+    e2e_mktemp S3_DIR
+    on_exit _stop_s3_endpoint
+    local out
+    out="$("$REPO_ROOT/tests/objectstore/swift-s3" start "$S3_DIR/swift")" || { log "swift-s3 did not start: $out"; return 1; }
+    local line
+    while read -r line; do
+        if [[ "$line" == *=* ]]; then export "${line?}"; fi
+    done <<<"$out"
+    S3_STORE="s3://glimpse-$(tr -c 'a-z0-9\n' '-' <<<"${E2E_NAME,,}" | head -c 40)?endpoint=$S3_ENDPOINT&region=$AWS_REGION"
+    log "S3 endpoint (OpenStack Swift s3api) at $S3_ENDPOINT; image data in $S3_STORE"
+}
+_stop_s3_endpoint() { [[ -z "$S3_DIR" ]] || "$REPO_ROOT/tests/objectstore/swift-s3" stop "$S3_DIR/swift" >/dev/null 2>&1; }
+
 # start_glimpse DATA_DIR [PORT]
 start_glimpse() {
     local data_dir="$1" port="${2:-}"
     [[ -n "$port" ]] || port="$(free_port)"
     [[ -n "${GLIMPSE:-}" ]] || require_glimpse
+    local store_args=()
+    if [[ "${E2E_STORE:-}" == s3 ]]; then
+        start_s3_endpoint || return 1
+        store_args=(--store "$S3_STORE")
+    fi
     mkdir -p "$data_dir"
     GLIMPSE_PORT="$port"
     GLIMPSE_URL="http://127.0.0.1:$port"
     GLIMPSE_LOG="$data_dir/glimpse-e2e-$(date +%H%M%S)-$RANDOM.log"
     # The overlay compute driver: the workflows write into a server's disk with qemu-io (which a running QEMU
     # locks) and boot small images that are not bootable.
-    log "starting: glimpse serve --host 127.0.0.1 --port $port --data-dir $data_dir --auth none --hypervisor overlay (log $GLIMPSE_LOG)"
+    local extra=("${store_args[@]}" "${GLIMPSE_SERVE_ARGS[@]}")
+    log "starting: glimpse serve --host 127.0.0.1 --port $port --data-dir $data_dir --auth none --hypervisor overlay ${extra[*]} (log $GLIMPSE_LOG)"
     "$GLIMPSE" serve --host 127.0.0.1 --port "$port" --data-dir "$data_dir" --auth none --hypervisor overlay \
-        >"$GLIMPSE_LOG" 2>&1 </dev/null &
+        "${extra[@]}" >"$GLIMPSE_LOG" 2>&1 </dev/null &
     GLIMPSE_PID=$!
     track_pid "$GLIMPSE_PID"
     local timeout="${E2E_START_TIMEOUT:-60}" start=$SECONDS code

@@ -36,6 +36,8 @@ public final class ImageService: Sendable {
     public let cache: ImageCache?
     /// This node among the nodes sharing the metadata store (`.single` on the embedded store).
     public let node: NodeMembership
+    /// How old unowned image data must be before garbage collection removes it (`--gc-grace`).
+    public let orphanDataGrace: Duration
     /// The address heartbeats announce: `node.address` until the listener knows its port (`advertise`).
     let advertisedAddress: Mutex<String>
     let logger: Logger
@@ -47,8 +49,10 @@ public final class ImageService: Sendable {
 
     public init(
         metadata: any MetadataStore, blobs: any BlobStore, limits: ImageLimits = .init(),
-        importOptions: ImportOptions = .init(), cache: ImageCache? = nil, node: NodeMembership = .single, logger: Logger
+        importOptions: ImportOptions = .init(), cache: ImageCache? = nil, node: NodeMembership = .single,
+        orphanDataGrace: Duration = .seconds(3600), logger: Logger
     ) {
+        self.orphanDataGrace = orphanDataGrace
         self.cache = cache
         self.node = node
         self.advertisedAddress = Mutex(node.address)
@@ -287,6 +291,8 @@ public final class ImageService: Sendable {
         if error is GlimpseError { return error }
         if error is CancellationError { return GlimpseError.badRequest("The upload was interrupted.") }
         if error is FileError { return GlimpseError(.unavailable, "Error in store: the image data could not be written.") }
+        if case S3Error.tooManyParts = error { return GlimpseError.tooLarge("Image data is larger than the store takes: \(error)") }
+        if error is S3Error { return GlimpseError(.unavailable, "Error in store: the image data could not be written.") }
         return GlimpseError.badRequest("The upload was interrupted: \(error)")
     }
 
@@ -401,25 +407,18 @@ public final class ImageService: Sendable {
             let removed = try await blobs.removeIncomplete(ofWriter: dead)
             if removed > 0 { logger.notice("removed \(removed) incomplete upload(s) of dead node \(dead)") }
         }
-        let ids = try await metadata.allImageIDs()
-        for key in try await blobs.keys() {
-            let staging = key.hasSuffix(".staging")
-            let id = staging ? String(key.dropLast(8)) : key
-            // Read the record again when the id was not in the first read: another node may have created the
-            // image (and written its data) since.
-            guard let image = try await metadata.image(id: id) else {
-                if !ids.contains(id) { try await removeUnowned(key) }
-                continue
-            }
-            // Data of work still in flight (on a live node) is kept: it is settled by that node.
-            let keep = staging ? (image.status == .uploading || image.status == .importing) : (image.status.hasData || image.status == .saving || image.status == .importing)
-            if !keep { try await removeUnowned(key) }
-        }
+        try await collectOrphanData()
     }
 
-    private func removeUnowned(_ key: String) async throws {
-        try await blobs.delete(key: key)
-        logger.notice("removed data of image \(key), which has no image record with data")
+    /// Removes image data no image owns and writes no live node is doing, older than `orphanDataGrace`
+    /// (`OrphanDataSweep`); run at start and periodically by every node.
+    @discardableResult
+    public func collectOrphanData() async throws -> OrphanDataReport {
+        let sweep = OrphanDataSweep(metadata: metadata, blobs: blobs, lease: node.lease, grace: orphanDataGrace)
+        let report = try await sweep.run(node: node.nodeID, now: Self.now())
+        for line in report.lines { logger.notice("image data garbage collection: \(line)") }
+        if !report.isEmpty { logger.notice("image data garbage collection: \(report.summary)") }
+        return report
     }
 }
 

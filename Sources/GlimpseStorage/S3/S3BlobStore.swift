@@ -1,6 +1,7 @@
 // `BlobStore` on an S3 bucket: objects are image keys, writes are multipart uploads completed on commit.
 import AsyncHTTPClient
 import Foundation
+import GlimpseCore
 import NIOCore
 import NIOHTTP1
 
@@ -20,12 +21,16 @@ public final class S3BlobStore: BlobStore {
     public let partSize: Int
     /// Bytes per ranged GET when reading.
     public let readChunkSize: Int
+    /// Parts one upload may have: S3's limit, lowered by tests.
+    let maxParts: Int
+    /// The largest object this store can write: `maxParts` parts of `partSize`.
+    public var largestObject: Int64 { Int64(partSize).multipliedReportingOverflow(by: Int64(maxParts)).partialValue }
     let client: S3Client
     static let incomingPrefix = ".incoming/"
 
     public init(
         location: S3Location, credentials: S3Credentials, writer: String = "local", partSize: Int = 16 << 20,
-        readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5
+        readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5, maxParts: Int = 10_000
     ) throws {
         guard Self.isPlainName(writer) else { throw S3Error.invalidKey(writer) }
         guard partSize >= 64 << 10, readChunkSize >= 4096 else {
@@ -35,6 +40,7 @@ public final class S3BlobStore: BlobStore {
         self.writer = writer
         self.partSize = partSize
         self.readChunkSize = readChunkSize
+        self.maxParts = max(1, maxParts)
         self.client = S3Client(
             location: location, signer: S3SigV4Signer(credentials: credentials, region: location.region),
             http: httpClient, attempts: max(1, attempts), timeout: .seconds(300))
@@ -133,9 +139,14 @@ public final class S3BlobStore: BlobStore {
         try await list(prefix: nil).filter { !$0.hasPrefix(".") }
     }
 
-    /// Every key under `prefix` (ListObjectsV2, page by page).
+    /// Every key under `prefix`.
     func list(prefix: String?) async throws -> [String] {
-        var keys: [String] = []
+        try await listObjects(prefix: prefix).map(\.key)
+    }
+
+    /// Every object under `prefix` with its size and LastModified (ListObjectsV2, page by page).
+    func listObjects(prefix: String?) async throws -> [StoredObject] {
+        var objects: [StoredObject] = []
         var token: String?
         repeat {
             var query = [("list-type", "2")]
@@ -146,13 +157,17 @@ public final class S3BlobStore: BlobStore {
             try response.check("ListObjectsV2")
             let text = response.text
             for contents in S3XML.elements("Contents", in: text) {
-                if let key = S3XML.value("Key", in: contents) { keys.append(key) }
+                guard let key = S3XML.value("Key", in: contents) else { continue }
+                guard let size = S3XML.value("Size", in: contents).flatMap({ Int64($0) }),
+                    let modified = S3XML.value("LastModified", in: contents).flatMap({ Timestamp(iso8601: $0) })
+                else { throw S3Error.malformedResponse("ListObjectsV2 entry \(key) without Size or LastModified") }
+                objects.append(StoredObject(key: key, size: size, modified: modified))
             }
             let truncated = S3XML.value("IsTruncated", in: text) == "true"
             token = truncated ? S3XML.value("NextContinuationToken", in: text) : nil
             if truncated, token == nil { throw S3Error.malformedResponse("truncated listing without a continuation token") }
         } while token != nil
-        return keys
+        return objects
     }
 
     public func removeIncomplete() async throws -> Int {
@@ -177,26 +192,6 @@ public final class S3BlobStore: BlobStore {
             try await client.send(Self.abort(key: key, uploadID: uploadID)).check("AbortMultipartUpload", alsoAccepted: [404])
             try await client.send(S3Request(operation: "DeleteObject", method: .DELETE, key: marker, idempotent: true))
                 .check("DeleteObject (upload marker)", alsoAccepted: [404])
-            removed += 1
-        }
-        return removed
-    }
-
-    /// Aborts multipart uploads that no writer announced and that started more than `grace` ago; returns how many.
-    /// A crash between creating an upload and writing its marker leaves one that `removeIncomplete` cannot
-    /// attribute; the grace period keeps this away from uploads being announced right now (by any node).
-    public func removeUnannouncedUploads(olderThan grace: Duration, now: Date = Date()) async throws -> Int {
-        var announced = Set<String>()
-        for marker in try await list(prefix: Self.incomingPrefix) {
-            if let slash = marker.lastIndex(of: "/") { announced.insert(String(marker[marker.index(after: slash)...])) }
-        }
-        let cutoff = now.addingTimeInterval(-Double(grace.components.seconds))
-        var removed = 0
-        for upload in try await uploadsInProgress() where !announced.contains(upload.uploadID) {
-            // An upload whose start cannot be read is left alone: it may be one being announced right now.
-            guard let initiated = upload.initiated, initiated < cutoff else { continue }
-            try await client.send(Self.abort(key: upload.key, uploadID: upload.uploadID))
-                .check("AbortMultipartUpload", alsoAccepted: [404])
             removed += 1
         }
         return removed

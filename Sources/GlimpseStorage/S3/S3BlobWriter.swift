@@ -30,13 +30,17 @@ actor S3BlobWriter: BlobWriter {
             // Wait for the part in flight first: that bounds memory to the one being sent and the one filling.
             try await settleInFlight()
             guard let part = filling.readSlice(length: store.partSize) else { break }
-            send(part)
+            try send(part)
             filling.discardReadBytes()
         }
     }
 
-    private func send(_ part: ByteBuffer) {
+    /// Starts sending the next part. S3 takes at most 10,000 parts per upload: past that the write fails with a
+    /// clear error rather than an opaque one from the service. Growing the parts instead would keep large writes
+    /// going, but a part is held in memory twice over, so part sizes stay what the operator set (`part-size=`).
+    private func send(_ part: ByteBuffer) throws {
         let number = parts.count + 1 + (inFlight == nil ? 0 : 1)
+        guard number <= store.maxParts else { throw S3Error.tooManyParts(key: key, largestObject: store.largestObject) }
         let (client, key, uploadID) = (store.client, key, uploadID)
         // Detached: hashing a part must not hold the actor, or the next part could not fill meanwhile.
         inFlight = Task.detached {
@@ -62,14 +66,20 @@ actor S3BlobWriter: BlobWriter {
         do {
             try await settleInFlight()
             if parts.isEmpty {
-                // Smaller than one part: a single PUT is one request instead of three.
+                // Smaller than one part: a single PUT is one request instead of three. The upload is aborted
+                // first: if it is gone, garbage collection removed it (its writer seemed dead), and the write
+                // must fail as a larger one would.
+                var abort = S3BlobStore.abort(key: key, uploadID: uploadID)
+                // Not resent: a resend after a lost answer would see 404 and fail a write that was fine.
+                abort.idempotent = false
+                let aborted = try await store.client.send(abort)
+                if aborted.status == 404 { throw S3Error.writeRemoved(key) }
+                try aborted.check("AbortMultipartUpload")
                 try await store.client.send(S3Request(
                     operation: "PutObject", method: .PUT, key: key, body: filling, idempotent: true)).check("PutObject")
-                try await store.client.send(S3BlobStore.abort(key: key, uploadID: uploadID))
-                    .check("AbortMultipartUpload", alsoAccepted: [404])
             } else {
                 if filling.readableBytes > 0 {
-                    send(filling)
+                    try send(filling)
                     filling = ByteBuffer()
                     try await settleInFlight()
                 }

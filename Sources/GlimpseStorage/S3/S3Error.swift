@@ -13,6 +13,10 @@ public enum S3Error: Error, CustomStringConvertible, Equatable {
     case invalidKey(String)
     /// The object changed while it was being read.
     case objectChanged(String)
+    /// The write's upload was removed (garbage collection judged its writer dead) before it committed.
+    case writeRemoved(String)
+    /// The write needs more parts than S3 allows in one upload (10,000); the part size sets the largest object.
+    case tooManyParts(key: String, largestObject: Int64)
 
     public var description: String {
         switch self {
@@ -23,6 +27,9 @@ public enum S3Error: Error, CustomStringConvertible, Equatable {
         case .malformedResponse(let why): return "unexpected S3 response: \(why)"
         case .invalidKey(let key): return "invalid object key '\(key)'"
         case .objectChanged(let key): return "object '\(key)' changed while it was read"
+        case .writeRemoved(let key): return "the upload of '\(key)' was removed before it committed"
+        case .tooManyParts(let key, let largest):
+            return "'\(key)' is larger than the S3 store takes (\(largest) bytes: 10,000 parts of its part size; raise part-size= in the s3:// URL)"
         }
     }
 }

@@ -19,6 +19,10 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public var addressing: Addressing
     /// A file with the access key in the AWS shared-credentials format, when not taken from the environment.
     public var credentialsFile: String?
+    /// Bytes per uploaded part (`part-size=`), nil for the store's default.
+    public var partSize: Int?
+    /// S3's bounds for a part: every part but the last at least 5 MiB, none above 5 GiB.
+    public static let partSizeRange = (5 << 20)...(5 << 30)
 
     public init(
         scheme: String = "http", host: String, port: Int, bucket: String, region: String = "us-east-1",
@@ -43,7 +47,7 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         }
         var values: [String: String] = [:]
         for item in url.queryItems ?? [] { values[item.name] = item.value ?? "" }
-        let known: Set<String> = ["endpoint", "region", "addressing", "credentials"]
+        let known: Set<String> = ["endpoint", "region", "addressing", "credentials", "part-size"]
         if let unknown = values.keys.first(where: { !known.contains($0) }) {
             throw S3Error.invalidLocation("\(text): unknown parameter '\(unknown)'")
         }
@@ -56,10 +60,34 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         guard let addressing = Addressing(rawValue: values["addressing"] ?? "path") else {
             throw S3Error.invalidLocation("\(text): addressing must be 'path' or 'virtual-host'")
         }
+        var partSize: Int?
+        if let text = values["part-size"] {
+            guard let size = Self.byteCount(text), Self.partSizeRange.contains(size) else {
+                throw S3Error.invalidLocation(
+                    "part-size=\(text): a part must be between 5 MiB (S3's minimum for every part but the last) and 5 GiB (its maximum), e.g. part-size=16M")
+            }
+            partSize = size
+        }
         self.init(
             scheme: scheme, host: host, port: endpoint.port ?? (scheme == "https" ? 443 : 80), bucket: bucket,
             region: values["region"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1", addressing: addressing,
             credentialsFile: values["credentials"])
+        self.partSize = partSize
+    }
+
+    /// Bytes, with an optional binary suffix: `16777216`, `16M`, `16MiB`, `1G`; nil when not a size that fits.
+    static func byteCount(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 10), ("MiB", 20), ("GiB", 30), ("K", 10), ("M", 20), ("G", 30)]
+        var digits = Substring(text)
+        var shift = 0
+        if let unit = units.first(where: { text.hasSuffix($0.0) }) {
+            digits = digits.dropLast(unit.0.count)
+            shift = unit.1
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0,
+            value <= Int.max >> shift
+        else { return nil }
+        return value << shift
     }
 
     static func isValidBucket(_ name: String) -> Bool {
