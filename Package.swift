@@ -168,6 +168,7 @@ let package = Package(
             name: "GlimpseStorageTests",
             dependencies: [
                 "GlimpseStorage", "GlimpsePostgres", "GlimpsePostgresTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -42,15 +42,14 @@ actor S3BlobWriter: BlobWriter {
         let number = parts.count + 1 + (inFlight == nil ? 0 : 1)
         guard number <= store.maxParts else { throw S3Error.tooManyParts(key: key, largestObject: store.largestObject) }
         let (client, key, uploadID) = (store.client, key, uploadID)
-        // Detached: hashing a part must not hold the actor, or the next part could not fill meanwhile.
+        // Detached: signing a part (its SHA-256) must not hold the actor, or the next part could not fill meanwhile.
         inFlight = Task.detached {
-            let md5 = part.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
             let response = try await client.send(S3Request(
                 operation: "UploadPart", method: .PUT, key: key,
                 query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part, idempotent: true))
             try response.check("UploadPart")
             guard let etag = response.etag else { throw S3Error.malformedResponse("UploadPart without an ETag") }
-            return S3UploadedPart(number: number, etag: etag, md5: md5)
+            return S3UploadedPart(number: number, etag: etag)
         }
     }
 
@@ -116,12 +115,41 @@ actor S3BlobWriter: BlobWriter {
     }
 
     /// Whether the object now is what completing this upload makes: S3's multipart ETag is the MD5 of the parts'
-    /// MD5s followed by "-" and the number of parts.
+    /// MD5s followed by "-" and the number of parts. A part's ETag is its MD5 (the store checked each part against
+    /// its signed SHA-256), so no part is hashed here a second time; a store whose part ETags are not MD5s
+    /// (encryption with KMS keys) cannot confirm the upload, and the failure stands.
     private func objectIsThisUpload() async throws -> Bool {
         var all: [UInt8] = []
-        for part in parts { all += part.md5 }
+        for part in parts {
+            guard let md5 = Self.md5(fromETag: part.etag) else { return false }
+            all += md5
+        }
         let expected = all.withUnsafeBytes { S3SigV4Signer.hex(Insecure.MD5.hash(data: $0)) } + "-\(parts.count)"
         return try await store.head(key)?.etag == expected
+    }
+
+    /// The 16 bytes of a part ETag that is an MD5 in hex (quotes allowed), else nil.
+    static func md5(fromETag etag: String) -> [UInt8]? {
+        let hex = Array(etag.utf8.filter { $0 != UInt8(ascii: "\"") })
+        guard hex.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var i = 0
+        while i < 32 {
+            guard let high = Self.nibble(hex[i]), let low = Self.nibble(hex[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     func cancel() async {
@@ -152,5 +180,4 @@ actor S3BlobWriter: BlobWriter {
 struct S3UploadedPart: Sendable {
     var number: Int
     var etag: String
-    var md5: [UInt8]
 }
