@@ -20,14 +20,14 @@ public enum DiskBus: String, Sendable, CaseIterable {
     /// The QEMU machine type the bus needs: AHCI (SATA) is built into q35; the others use the default `pc`.
     var machine: String { self == .sata ? "q35" : "pc" }
 
-    /// `-device` arguments that attach the drive `driveID` to this bus. SCSI uses virtio-scsi, whatever
-    /// `hw_scsi_model` says, since it is the only SCSI controller the guests Glimpse boots are expected to drive.
-    func deviceArguments(driveID: String) -> [String] {
+    /// `-device` arguments that attach the drive `driveID` to this bus; a SCSI disk hangs on a `scsiModel`
+    /// controller.
+    func deviceArguments(driveID: String, scsiModel: SCSIModel = .virtioSCSI) -> [String] {
         switch self {
         case .virtio: ["-device", "virtio-blk-pci,drive=\(driveID),bootindex=0"]
         case .scsi:
             [
-                "-device", "virtio-scsi-pci,id=scsi0",
+                "-device", "\(scsiModel.qemuDevice),id=scsi0",
                 "-device", "scsi-hd,drive=\(driveID),bus=scsi0.0,bootindex=0",
             ]
         case .ide: ["-device", "ide-hd,drive=\(driveID),bus=ide.0,bootindex=0"]

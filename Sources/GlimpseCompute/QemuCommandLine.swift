@@ -23,15 +23,17 @@ struct QemuCommandLine {
     /// QEMU option values separate keys with commas; a comma inside a value is written twice.
     static func escape(_ value: String) -> String { value.replacingOccurrences(of: ",", with: ",,") }
 
-    var arguments: [String] {
+    /// The command; throws when the image asks for hardware the driver cannot emulate.
+    func arguments() throws -> [String] {
         let bus = DiskBus(imageProperties: server.imageProperties)
+        let scsiModel = bus == .scsi ? try SCSIModel(imageProperties: server.imageProperties) : .virtioSCSI
         var args = [
             qemu, "-name", "guest=\(server.id)", "-machine", bus.machine, "-accel", accelerator,
             "-smp", String(max(1, server.vcpus)), "-m", String(max(16, server.ramMB)),
             "-nodefaults", "-no-user-config", "-nographic", "-monitor", "none", "-nic", "none",
             "-drive", "file=\(Self.escape(disk)),format=qcow2,if=none,id=\(Self.rootDrive),cache=writeback,discard=unmap",
         ]
-        args += bus.deviceArguments(driveID: Self.rootDrive)
+        args += bus.deviceArguments(driveID: Self.rootDrive, scsiModel: scsiModel)
         args += [
             "-chardev", "file,id=console0,path=\(Self.escape(consoleLog)),append=on", "-serial", "chardev:console0",
             "-chardev", "socket,id=qmp0,path=\(Self.escape(qmpSocket)),server=on,wait=off", "-mon", "chardev=qmp0,mode=control",

@@ -168,10 +168,11 @@ public actor QemuDriver: HypervisorDriver {
         let command = QemuCommandLine(
             qemu: qemu, accelerator: accel, server: server, disk: disk, qmpSocket: qmpSocket(server.id),
             agentSocket: agentSocket(server.id), consoleLog: consoleLog(server.id))
+        let argv = try command.arguments()
         let output = "\(consoles)/\(server.id).qemu.log"
         // The console output says how the guest runs: a user wondering why a boot is slow sees TCG there.
         ConsoleLog.append(path: consoleLog(server.id), "[glimpse] booting under \(acceleratorNote)\n")
-        let guest = try await GuestProcess.spawn(command.arguments, outputPath: output, scratch: scratch)
+        let guest = try await GuestProcess.spawn(argv, outputPath: output, scratch: scratch)
         guests[server.id] = guest
         // Running means QMP answers and reports the guest running; QEMU refusing its options exits at once.
         do {

@@ -39,10 +39,11 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
     }
 
     /// Uploads the guest as a qcow2 image that asks for the agent and requires quiesce.
-    static func uploadGuest(_ api: API, path: String) async throws -> String {
+    static func uploadGuest(_ api: API, path: String, properties: [String: String] = [:]) async throws -> String {
+        let extra = properties.sorted { $0.key < $1.key }.map { #","\#($0.key)":"\#($0.value)""# }.joined()
         let r = try await api.post(
             "/v2/images",
-            json: #"{"name":"test-guest","disk_format":"qcow2","container_format":"bare","hw_qemu_guest_agent":"yes","os_require_quiesce":"yes"}"#)
+            json: #"{"name":"test-guest","disk_format":"qcow2","container_format":"bare","hw_qemu_guest_agent":"yes","os_require_quiesce":"yes"\#(extra)}"#)
         #expect(r.status == .created, "\(r)")
         let id = try #require(r["id"]?.string)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -117,6 +118,48 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
         await agent.close()
         let b64 = read.objectValue?["buf-b64"]?.stringValue ?? ""
         return String(decoding: Data(base64Encoded: b64) ?? Data(), as: UTF8.self)
+    }
+
+    /// The image's `hw_disk_bus` decides the controller the guest boots from: on SCSI (virtio-scsi), SATA (AHCI) and
+    /// IDE the same guest boots through its boot loader, finds its data disk as /dev/sd* and reports the device name
+    /// Nova would; a SCSI model QEMU cannot emulate fails the build with the reason.
+    @Test(
+        .enabled(if: qemuInstalled, "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)"),
+        .timeLimit(.minutes(10)))
+    func theGuestBootsFromEachDiskBus() async throws {
+        let scratch = testDirectory()
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let guest = try Self.buildGuest(into: scratch)
+        try await withGlimpse(hypervisor: .qemu, qemu: QemuOptions(accelerator: .auto, shutdownTimeout: .seconds(5))) { api in
+            let buses: [(property: [String: String], device: String)] = [
+                (["hw_disk_bus": "scsi", "hw_scsi_model": "virtio-scsi"], "/dev/sda"),
+                (["hw_disk_bus": "sata"], "/dev/sda"),
+                (["hw_disk_bus": "ide"], "/dev/hda"),
+            ]
+            // All three boot at once: three TCG boots one after another would triple the wait.
+            var servers: [(id: String, bus: String, device: String)] = []
+            for (property, device) in buses {
+                let image = try await Self.uploadGuest(api, path: guest, properties: property)
+                let bus = property["hw_disk_bus"] ?? ""
+                servers.append((try await api.server(image: image, name: "on-\(bus)"), bus, device))
+            }
+            for server in servers {
+                _ = try await Self.waitUp(api, server.id, booted: true)
+                let details = try await api.show(server.id, as: .admin)
+                #expect(details["server"]?["OS-EXT-SRV-ATTR:root_device_name"]?.string == server.device, "\(server.bus)")
+                let console = try await Self.console(api, server.id)["output"]?.string ?? ""
+                // libata and the SCSI layer both name the disk sd*: the guest found its data on the emulated bus.
+                #expect(console.contains("data filesystem /dev/sda2 mounted"), "\(server.bus): \(console.suffix(600))")
+                #expect(try await api.delete("/compute/v2.1/servers/\(server.id)").status == .noContent)
+            }
+
+            let unknown = try await Self.uploadGuest(api, path: guest, properties: ["hw_disk_bus": "scsi", "hw_scsi_model": "buslogic"])
+            let refused = try await api.server(image: unknown, name: "buslogic")
+            let failed = try await api.waitStatus(refused, "ERROR")
+            let fault = failed["fault"]?["message"]?.string ?? ""
+            #expect(fault.contains("hw_scsi_model=buslogic is not supported"), "\(failed)")
+        }
     }
 
     /// After a restart of Glimpse, the QEMU the previous one left (found through its pid file) is ended and the
