@@ -74,6 +74,7 @@ enum StoreWiring {
             for: location, environment: ProcessInfo.processInfo.environment,
             readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
         return try S3BlobStore(
-            location: location, credentials: credentials, writer: writer, partSize: location.partSize ?? 16 << 20)
+            location: location, credentials: credentials, writer: writer, partSize: location.partSize ?? 16 << 20,
+            partsInFlight: location.partsInFlight ?? 2)
     }
 }

@@ -33,6 +33,26 @@ struct S3LimitsTests {
         #expect(explains, "part-size=\(size): \(message ?? "accepted")")
     }
 
+    @Test func partsInFlightAreBounded() throws {
+        #expect(try S3Location(url: Self.base).partsInFlight == nil, "no parts-in-flight: the store's default")
+        #expect(try S3Location(url: Self.base + "&parts-in-flight=4").partsInFlight == 4)
+        for bad in ["0", "17", "-1", "two", "", "99999999999999999999"] {
+            let message = Self.refusal(Self.base + "&parts-in-flight=" + bad)
+            #expect(message?.contains("between 1 and 16 parts") == true, "parts-in-flight=\(bad): \(message ?? "accepted")")
+        }
+    }
+
+    @Test func severalPartsInFlightStillCompleteInOrder() async throws {
+        let made = try await S3TestEndpoint.shared.makeStore(writer: "inflight", partSize: 64 << 10)
+        let store = try S3BlobStore(
+            location: made.location, credentials: made.credentials, writer: "inflight", partSize: 64 << 10, partsInFlight: 4)
+        let data = BlobStoreContractTests.pattern(9 * (64 << 10) + 17, seed: 9)
+        try await BlobStoreContractTests.write(data, to: store, key: "in-flight", pieces: 31)
+        #expect(try await store.head("in-flight")?.etag?.hasSuffix("-10") == true)
+        #expect(try await BlobStoreContractTests.readAll(store, "in-flight") == data)
+        try await store.delete(key: "in-flight")
+    }
+
     @Test func aWriteNeedingMorePartsThanAnUploadMayHaveFailsAndLeavesNothing() async throws {
         let endpoint = try await S3TestEndpoint.shared.makeStore(partSize: 64 << 10)
         let store = try S3BlobStore(

@@ -19,6 +19,8 @@ public final class S3BlobStore: BlobStore {
     public let writer: String
     /// Bytes per uploaded part (the last part may be smaller). AWS wants at least 5 MiB.
     public let partSize: Int
+    /// Parts one upload signs and sends at once.
+    public let partsInFlight: Int
     /// Bytes per ranged GET when reading.
     public let readChunkSize: Int
     /// Parts one upload may have: S3's limit, lowered by tests.
@@ -30,7 +32,7 @@ public final class S3BlobStore: BlobStore {
 
     public init(
         location: S3Location, credentials: S3Credentials, writer: String = "local", partSize: Int = 16 << 20,
-        readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5, maxParts: Int = 10_000
+        partsInFlight: Int = 2, readChunkSize: Int = 4 << 20, httpClient: HTTPClient = .shared, attempts: Int = 5, maxParts: Int = 10_000
     ) throws {
         guard Self.isPlainName(writer) else { throw S3Error.invalidKey(writer) }
         guard partSize >= 64 << 10, readChunkSize >= 4096 else {
@@ -39,6 +41,7 @@ public final class S3BlobStore: BlobStore {
         self.location = location
         self.writer = writer
         self.partSize = partSize
+        self.partsInFlight = min(max(1, partsInFlight), S3Location.partsInFlightRange.upperBound)
         self.readChunkSize = readChunkSize
         self.maxParts = max(1, maxParts)
         self.client = S3Client(

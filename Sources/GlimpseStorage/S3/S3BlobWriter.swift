@@ -3,15 +3,18 @@ import Crypto
 import Foundation
 import NIOCore
 
-/// Fills a part buffer and sends each full part while the next one fills, so at most about two parts are in memory.
-/// `commit` completes the upload (the object appears only then); `cancel` aborts it.
+/// Fills a part buffer and sends each full part while the next one fills. Up to the store's `partsInFlight` parts
+/// are signed and sent at once (signing hashes the whole part, so one part's SHA-256 overlaps another's transfer),
+/// so at most `partsInFlight + 1` parts are in memory. `commit` completes the upload (the object appears only then);
+/// `cancel` aborts it.
 actor S3BlobWriter: BlobWriter {
     private let store: S3BlobStore
     private let key: String
     private let uploadID: String
     private let marker: String
     private var filling = ByteBuffer()
-    private var inFlight: Task<S3UploadedPart, any Error>?
+    /// Parts being sent, oldest first.
+    private var inFlight: [Task<S3UploadedPart, any Error>] = []
     private var parts: [S3UploadedPart] = []
     private var finished = false
 
@@ -27,8 +30,8 @@ actor S3BlobWriter: BlobWriter {
         var buffer = buffer
         filling.writeBuffer(&buffer)
         while filling.readableBytes >= store.partSize {
-            // Wait for the part in flight first: that bounds memory to the one being sent and the one filling.
-            try await settleInFlight()
+            // Wait for the oldest part in flight when all slots are taken: that bounds memory.
+            if inFlight.count >= store.partsInFlight { try await settleOldest() }
             guard let part = filling.readSlice(length: store.partSize) else { break }
             try send(part)
             filling.discardReadBytes()
@@ -39,24 +42,29 @@ actor S3BlobWriter: BlobWriter {
     /// clear error rather than an opaque one from the service. Growing the parts instead would keep large writes
     /// going, but a part is held in memory twice over, so part sizes stay what the operator set (`part-size=`).
     private func send(_ part: ByteBuffer) throws {
-        let number = parts.count + 1 + (inFlight == nil ? 0 : 1)
+        let number = parts.count + inFlight.count + 1
         guard number <= store.maxParts else { throw S3Error.tooManyParts(key: key, largestObject: store.largestObject) }
         let (client, key, uploadID) = (store.client, key, uploadID)
         // Detached: signing a part (its SHA-256) must not hold the actor, or the next part could not fill meanwhile.
-        inFlight = Task.detached {
+        inFlight.append(Task.detached {
             let response = try await client.send(S3Request(
                 operation: "UploadPart", method: .PUT, key: key,
                 query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part, idempotent: true))
             try response.check("UploadPart")
             guard let etag = response.etag else { throw S3Error.malformedResponse("UploadPart without an ETag") }
             return S3UploadedPart(number: number, etag: etag)
-        }
+        })
     }
 
-    private func settleInFlight() async throws {
-        guard let task = inFlight else { return }
-        inFlight = nil
+    private func settleOldest() async throws {
+        guard !inFlight.isEmpty else { return }
+        let task = inFlight.removeFirst()
         parts.append(try await task.value)
+    }
+
+    /// Waits for every part in flight, in order (parts must be listed in order at completion).
+    private func settleInFlight() async throws {
+        while !inFlight.isEmpty { try await settleOldest() }
     }
 
     func commit() async throws {
@@ -155,9 +163,9 @@ actor S3BlobWriter: BlobWriter {
     func cancel() async {
         guard !finished else { return }
         finished = true
-        inFlight?.cancel()
-        _ = try? await inFlight?.value
-        inFlight = nil
+        for task in inFlight { task.cancel() }
+        for task in inFlight { _ = try? await task.value }
+        inFlight = []
         await abandon()
         filling = ByteBuffer()
     }

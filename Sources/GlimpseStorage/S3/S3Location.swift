@@ -23,6 +23,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public var partSize: Int?
     /// S3's bounds for a part: every part but the last at least 5 MiB, none above 5 GiB.
     public static let partSizeRange = (5 << 20)...(5 << 30)
+    /// Parts one upload sends at once (`parts-in-flight=`), nil for the store's default.
+    public var partsInFlight: Int?
+    public static let partsInFlightRange = 1...16
 
     public init(
         scheme: String = "http", host: String, port: Int, bucket: String, region: String = "us-east-1",
@@ -47,7 +50,7 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         }
         var values: [String: String] = [:]
         for item in url.queryItems ?? [] { values[item.name] = item.value ?? "" }
-        let known: Set<String> = ["endpoint", "region", "addressing", "credentials", "part-size"]
+        let known: Set<String> = ["endpoint", "region", "addressing", "credentials", "part-size", "parts-in-flight"]
         if let unknown = values.keys.first(where: { !known.contains($0) }) {
             throw S3Error.invalidLocation("\(text): unknown parameter '\(unknown)'")
         }
@@ -68,11 +71,20 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
             }
             partSize = size
         }
+        var partsInFlight: Int?
+        if let text = values["parts-in-flight"] {
+            guard let n = Int(text), Self.partsInFlightRange.contains(n) else {
+                throw S3Error.invalidLocation(
+                    "parts-in-flight=\(text.prefix(20)): between 1 and 16 parts of one upload are sent at once (each holds part-size bytes in memory)")
+            }
+            partsInFlight = n
+        }
         self.init(
             scheme: scheme, host: host, port: endpoint.port ?? (scheme == "https" ? 443 : 80), bucket: bucket,
             region: values["region"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1", addressing: addressing,
             credentialsFile: values["credentials"])
         self.partSize = partSize
+        self.partsInFlight = partsInFlight
     }
 
     /// Bytes, with an optional binary suffix: `16777216`, `16M`, `16MiB`, `1G`; nil when not a size that fits.
