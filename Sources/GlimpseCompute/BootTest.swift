@@ -33,7 +33,8 @@ public struct BootTest: Sendable {
     public var imageUpdated = false
     public var imageNote: String?
 
-    mutating func step(_ name: String, _ detail: String) {
-        steps.append(Step(name: name, at: NovaTime.now(), detail: HostPaths.redact(detail)))
+    /// Records a step; host paths in `detail` are hidden unless it speaks of the guest's own files (`guest`).
+    mutating func step(_ name: String, _ detail: String, guest: Bool = false) {
+        steps.append(Step(name: name, at: NovaTime.now(), detail: guest ? detail : HostPaths.redact(detail)))
     }
 }

@@ -250,7 +250,7 @@ extension ServerService {
         }
         let tail = result.output.trimmingCharacters(in: .whitespacesAndNewlines).suffix(200)
         await bootTests.update(id) {
-            $0.step("check", "\(check.path) ended with \(result.summary)\(tail.isEmpty ? "" : ": \(tail)")")
+            $0.step("check", "\(check.path) ended with \(result.summary)\(tail.isEmpty ? "" : ": \(tail)")", guest: true)
         }
         guard result.succeeded else {
             throw BootTestFailure(reason: "the check \(check.path) ended with \(result.summary)\(tail.isEmpty ? "" : ": \(tail)")")

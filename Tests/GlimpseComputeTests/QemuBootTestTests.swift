@@ -35,7 +35,9 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
         #expect(last["status"]?.string != "running", "the boot test did not end: \(last)", sourceLocation: sourceLocation)
         #expect(sawServerListed, "the throwaway server was not listed while the test ran", sourceLocation: sourceLocation)
         for step in last["steps"]?.array ?? [] {
-            print("boot test \(id): +\(step["elapsed"].map { "\($0)" } ?? "?") s \(step["step"]?.string ?? ""): \(step["detail"]?.string ?? "")")
+            let elapsed: String
+            if case .double(let d)? = step["elapsed"] { elapsed = String(format: "%.1f", d) } else { elapsed = "?" }
+            print("boot test \(id): +\(elapsed) s \(step["step"]?.string ?? ""): \(step["detail"]?.string ?? "")")
         }
         // The throwaway server is gone in every case.
         let server = try #require(last["server_id"]?.string, sourceLocation: sourceLocation)
@@ -62,6 +64,8 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
             #expect(passed["image_updated"] == .bool(true), "\(passed)")
             let steps = (passed["steps"]?.array ?? []).compactMap { $0["step"]?.string }
             #expect(steps.contains("agent") && steps.contains("check"), "\(steps)")
+            let checkStep = (passed["steps"]?.array ?? []).first { $0["step"]?.string == "check" }
+            #expect(checkStep?["detail"]?.string == "/bin/sh ended with exit status 0: data-mounted", "\(checkStep ?? .null)")
             var shown = try await api.get("/v2/images/\(image)")
             #expect(shown["glimpse_boot_test"]?.string == "passed", "\(shown)")
             let at = shown["glimpse_boot_test_at"]?.string ?? ""
