@@ -126,18 +126,23 @@ extension ServerService {
     func runBootTest(_ id: String, serverID: String, imageID: String, request: BootTestRequest, caller: Caller) async {
         let deadline = ContinuousClock.now + .seconds(request.timeoutSeconds)
         var reason: String?
+        var interrupted = false
         do {
             try await bootTestSteps(id, serverID: serverID, request: request, deadline: deadline)
         } catch let f as BootTestFailure {
             reason = f.reason
         } catch {
-            reason = Task.isCancelled ? "Glimpse stopped while the test ran" : Self.describe(error)
+            interrupted = Task.isCancelled
+            reason = interrupted ? "Glimpse stopped while the test ran" : Self.describe(error)
         }
         let passed = reason == nil
         if let reason { logger.notice("boot test \(id) failed: \(reason)") }
 
-        let at = NovaTime.now()
-        let (recorded, note) = await recordBootTest(imageID: imageID, passed: passed, reason: reason, at: at, caller: caller)
+        // An interrupted test says nothing about the image: it is not marked failed for it.
+        let (recorded, note) =
+            interrupted
+            ? (false, "The outcome was not recorded on image \(imageID): the test was interrupted.")
+            : await recordBootTest(imageID: imageID, passed: passed, reason: reason, at: NovaTime.now(), caller: caller)
         await bootTests.update(id) {
             if recorded {
                 $0.step("recorded", "glimpse_boot_test=\(passed ? "passed" : "failed") recorded on image \(imageID)")
@@ -217,8 +222,10 @@ extension ServerService {
             }
             if !consoleSeen, let pattern, let text = await driver.consoleOutput(of: serverID, maxBytes: Self.bootTestConsoleWindow) {
                 // Host notes ("[glimpse] booting under …") are not the guest's output.
+                // Serial lines end in CR LF: the CR goes, so `$` anchors work.
                 consoleSeen = text.split(separator: "\n").contains { line in
-                    !line.hasPrefix("[glimpse]") && pattern.matches(String(line))
+                    let line = line.hasSuffix("\r") ? line.dropLast() : line
+                    return !line.hasPrefix("[glimpse]") && pattern.matches(String(line))
                 }
                 if consoleSeen { await bootTests.update(id) { $0.step("console", "a console line matched after \(elapsed())") } }
             }

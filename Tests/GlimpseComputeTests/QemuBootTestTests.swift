@@ -74,7 +74,7 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
             // A console pattern shows the guest is up; a check that exits 1 fails the test and says why.
             let failed = try await Self.bootTest(
                 api,
-                #"{"image_ref":"\#(image)","flavor_ref":"1","timeout":300,"console_pattern":"GLIMPSE-GUEST-READY uptime=[0-9.]+s","check":{"path":"/bin/sh","args":["-c","echo not-good; exit 1"]}}"#)
+                #"{"image_ref":"\#(image)","flavor_ref":"1","timeout":300,"console_pattern":"^GLIMPSE-GUEST-READY uptime=[0-9.]+s$","check":{"path":"/bin/sh","args":["-c","echo not-good; exit 1"]}}"#)
             #expect(failed["status"]?.string == "failed", "\(failed)")
             let reason = failed["reason"]?.string ?? ""
             #expect(reason.contains("exit status 1") && reason.contains("not-good"), "\(reason)")

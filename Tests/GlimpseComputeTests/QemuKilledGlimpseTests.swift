@@ -27,9 +27,20 @@ private let glimpseBinary: String? = {
         let log: String
     }
 
+    /// A TCP port nothing listens on now (bound to port 0, then released).
     static func freePort() -> Int {
-        Int((try? run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])) ?? ""
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
+                bind(fd, a, length) == 0 && getsockname(fd, a, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
     }
 
     static func serve(_ binary: String, data: String, port: Int) async throws -> Served {
@@ -41,7 +52,7 @@ private let glimpseBinary: String? = {
         let served = Served(pid: pid, url: "http://127.0.0.1:\(port)", log: log)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if try curl(served, "GET", "/versions").status == 200 { return served }
+            if try await curl(served, "GET", "/versions").status == 200 { return served }
             try await Task.sleep(for: .milliseconds(300))
         }
         let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -50,16 +61,20 @@ private let glimpseBinary: String? = {
     }
 
     /// One request through curl as alice; the status and the body as JSON.
-    static func curl(_ s: Served, _ method: String, _ path: String, json: String? = nil, file: String? = nil) throws
+    static func curl(_ s: Served, _ method: String, _ path: String, json: String? = nil, file: String? = nil) async throws
         -> (status: Int, body: JSONValue)
     {
         var args = [
-            "curl", "-s", "-m", "30", "-X", method, "-w", "\n%{http_code}", "-H", "X-User-Id: alice",
+            "/usr/bin/curl", "-s", "-m", "30", "-X", method, "-w", "\n%{http_code}", "-H", "X-User-Id: alice",
             "-H", "X-Project-Id: p-alice", "-H", "X-Roles: member,reader", "-H", "OpenStack-API-Version: compute 2.47",
         ]
         if let json { args += ["-H", "Content-Type: application/json", "-d", json] }
         if let file { args += ["-H", "Content-Type: application/octet-stream", "--data-binary", "@" + file] }
-        let out = try run(args + [s.url + path])
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-curl-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let pid = try ChildProcess.spawn(args + [s.url + path], stdout: output)
+        _ = await ChildProcess.exitStatus(of: pid)
+        let out = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
         let status = lines.last.flatMap { Int($0) } ?? 0
         let body = lines.dropLast().joined(separator: "\n")
@@ -67,8 +82,8 @@ private let glimpseBinary: String? = {
         return (status, decoded)
     }
 
-    static func readyLines(_ s: Served, _ id: String) throws -> Int {
-        let r = try curl(s, "POST", "/compute/v2.1/servers/\(id)/action", json: #"{"os-getConsoleOutput":{"length":null}}"#)
+    static func readyLines(_ s: Served, _ id: String) async throws -> Int {
+        let r = try await curl(s, "POST", "/compute/v2.1/servers/\(id)/action", json: #"{"os-getConsoleOutput":{"length":null}}"#)
         return (r.body["output"]?.string ?? "").components(separatedBy: QemuGuestTests.ready).count - 1
     }
 
@@ -76,7 +91,7 @@ private let glimpseBinary: String? = {
         let deadline = ContinuousClock.now + QemuGuestTests.bootTimeout
         var seen = 0
         while ContinuousClock.now < deadline {
-            seen = try readyLines(s, id)
+            seen = try await readyLines(s, id)
             if seen >= lines { return }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -99,12 +114,12 @@ private let glimpseBinary: String? = {
         let first = try await Self.serve(binary, data: data, port: port)
         var firstKilled = false
         defer { if !firstKilled { kill(first.pid, SIGKILL) } }
-        let created = try Self.curl(
+        let created = try await Self.curl(
             first, "POST", "/v2/images",
             json: #"{"name":"guest","disk_format":"qcow2","container_format":"bare","hw_qemu_guest_agent":"yes"}"#)
         let image = try #require(created.body["id"]?.string, "\(created)")
-        #expect(try Self.curl(first, "PUT", "/v2/images/\(image)/file", file: guest).status == 204)
-        let server = try Self.curl(
+        #expect(try await Self.curl(first, "PUT", "/v2/images/\(image)/file", file: guest).status == 204)
+        let server = try await Self.curl(
             first, "POST", "/compute/v2.1/servers",
             json: #"{"server":{"name":"survivor","flavorRef":"1","imageRef":"\#(image)","networks":"none"}}"#)
         let id = try #require(server.body["server"]?["id"]?.string, "\(server)")
@@ -125,7 +140,7 @@ private let glimpseBinary: String? = {
         var secondStopped = false
         defer { if !secondStopped { kill(second.pid, SIGKILL) } }
         try await Self.waitReady(second, id, lines: 2)
-        let shown = try Self.curl(second, "GET", "/compute/v2.1/servers/\(id)")
+        let shown = try await Self.curl(second, "GET", "/compute/v2.1/servers/\(id)")
         #expect(shown.body["server"]?["status"]?.string == "ACTIVE", "\(shown)")
         #expect(shown.body["server"]?["OS-EXT-STS:power_state"] == .int(1), "\(shown)")
         let newQemu = QemuPowerSyncTests.qemuPID(of: id)
@@ -136,7 +151,7 @@ private let glimpseBinary: String? = {
         await agent.close()
         #expect(pong == .object([:]))
 
-        #expect(try Self.curl(second, "DELETE", "/compute/v2.1/servers/\(id)").status == 204)
+        #expect(try await Self.curl(second, "DELETE", "/compute/v2.1/servers/\(id)").status == 204)
         #expect(QemuPowerSyncTests.qemuPID(of: id) == nil)
         kill(second.pid, SIGTERM)
         secondStopped = true
