@@ -18,6 +18,10 @@ import Logging
 /// parent-death tie belong to the old one), so `adopt` boots every server that was recorded running again from its
 /// disk, as Nova does with `resume_guests_state_on_host_boot`. What the guest had not written to its disk is lost,
 /// exactly as after a power cut.
+///
+/// A QEMU that exits without Glimpse ending it (the guest powered off: status 0; anything else: a crash) is
+/// reported through `onUnrequestedStop`, so the server becomes SHUTOFF at once. The guest agent also serves boot
+/// tests: `pingGuestAgent` and `runInGuest` (`guest-exec`, polled with `guest-exec-status`).
 public actor QemuDriver: HypervisorDriver {
     public nonisolated let name = "qemu"
     public nonisolated let runsGuests = true

@@ -222,10 +222,10 @@ extension ServerService {
             }
             if !consoleSeen, let pattern, let text = await driver.consoleOutput(of: serverID, maxBytes: Self.bootTestConsoleWindow) {
                 // Host notes ("[glimpse] booting under …") are not the guest's output.
-                // Serial lines end in CR LF: the CR goes, so `$` anchors work.
-                consoleSeen = text.split(separator: "\n").contains { line in
-                    let line = line.hasSuffix("\r") ? line.dropLast() : line
-                    return !line.hasPrefix("[glimpse]") && pattern.matches(String(line))
+                // Serial lines end in CR LF (one Character to Swift): split on any line break, so `^` and `$`
+                // anchor at the guest's lines.
+                consoleSeen = text.split(whereSeparator: \.isNewline).contains { line in
+                    !line.hasPrefix("[glimpse]") && pattern.matches(String(line))
                 }
                 if consoleSeen { await bootTests.update(id) { $0.step("console", "a console line matched after \(elapsed())") } }
             }
