@@ -13,7 +13,8 @@ import GlimpseStorage
 extension ServerService {
     /// Boot tests one project may run at once: each holds a guest's memory while it runs.
     static let maxRunningBootTestsPerProject = 4
-    /// The server metadata key naming a throwaway server's boot test (start-up deletes such servers).
+    /// The server metadata key naming a throwaway server's boot test: in user metadata for people to see, in
+    /// system metadata for start-up, which deletes such servers.
     static let bootTestMetadataKey = "glimpse_boot_test"
     /// The longest reason recorded on an image (image property values are at most 255 characters).
     static let maxRecordedReason = 255
@@ -70,7 +71,8 @@ extension ServerService {
                     userName: caller.userName ?? caller.userID, projectName: caller.projectName ?? project),
                 caller: caller)
             guard let first = created.first else { throw GlimpseError.internalError("no server was created") }
-            server = first
+            // The mark start-up trusts is in system metadata, which no request can set (user metadata can).
+            server = try await store.updateServer(id: first.id) { $0.systemMetadata[Self.bootTestMetadataKey] = test.id }
         } catch {
             await bootTests.remove(test.id)
             throw error
@@ -298,9 +300,9 @@ extension ServerService {
     /// Start-up: a boot test runs inside the process that started it, so a throwaway server a previous process left
     /// (it ended mid-test) is deleted.
     public func deleteLeftoverBootTestServers() async throws {
-        for s in try await store.servers(projectID: nil) where runsHere(s) && s.metadata[Self.bootTestMetadataKey] != nil {
+        for s in try await store.servers(projectID: nil) where runsHere(s) && s.systemMetadata[Self.bootTestMetadataKey] != nil {
             try await finishDelete(s.id)
-            logger.notice("deleted server \(s.id), left by boot test \(s.metadata[Self.bootTestMetadataKey] ?? "") when Glimpse stopped")
+            logger.notice("deleted server \(s.id), left by boot test \(s.systemMetadata[Self.bootTestMetadataKey] ?? "") when Glimpse stopped")
         }
     }
 }

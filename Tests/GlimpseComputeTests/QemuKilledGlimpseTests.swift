@@ -121,9 +121,14 @@ private let glimpseBinary: String? = {
         #expect(try await Self.curl(first, "PUT", "/v2/images/\(image)/file", file: guest).status == 204)
         let server = try await Self.curl(
             first, "POST", "/compute/v2.1/servers",
-            json: #"{"server":{"name":"survivor","flavorRef":"1","imageRef":"\#(image)","networks":"none"}}"#)
+            json: #"{"server":{"name":"survivor","flavorRef":"1","imageRef":"\#(image)","networks":"none","metadata":{"glimpse_boot_test":"not one"}}}"#)
         let id = try #require(server.body["server"]?["id"]?.string, "\(server)")
         try await Self.waitReady(first, id, lines: 1)
+        // A boot test in flight when Glimpse is killed: its throwaway server is deleted at the restart (the user
+        // metadata key the survivor carries is not what marks it).
+        let bootTest = try await Self.curl(
+            first, "POST", "/compute/v2.1/os-glimpse-boot-tests", json: #"{"boot_test":{"image_ref":"\#(image)","timeout":600}}"#)
+        let throwaway = try #require(bootTest.body["boot_test"]?["server_id"]?.string, "\(bootTest)")
         let qemu = try #require(QemuPowerSyncTests.qemuPID(of: id))
 
         // kill -9: nothing of Glimpse runs any more, and its QEMU dies with it (parent-death signal).
@@ -140,6 +145,10 @@ private let glimpseBinary: String? = {
         var secondStopped = false
         defer { if !secondStopped { kill(second.pid, SIGKILL) } }
         try await Self.waitReady(second, id, lines: 2)
+        #expect(try await Self.curl(second, "GET", "/compute/v2.1/servers/\(throwaway)").status == 404)
+        #expect(QemuPowerSyncTests.qemuPID(of: throwaway) == nil)
+        let listed = try await Self.curl(second, "GET", "/compute/v2.1/servers")
+        #expect(listed.body["servers"]?.array?.map { $0["id"]?.string } == [id], "\(listed)")
         let shown = try await Self.curl(second, "GET", "/compute/v2.1/servers/\(id)")
         #expect(shown.body["server"]?["status"]?.string == "ACTIVE", "\(shown)")
         #expect(shown.body["server"]?["OS-EXT-STS:power_state"] == .int(1), "\(shown)")
