@@ -158,9 +158,9 @@ struct ComputeViews: Sendable {
             }
         }
         o += [
-            ("OS-EXT-STS:task_state", .str(s.taskState)),
-            ("OS-EXT-STS:vm_state", .string(s.vmState)),
-            ("OS-EXT-STS:power_state", .int(Int64(s.powerState))),
+            ("OS-EXT-STS:task_state", .str(s.taskState?.rawValue)),
+            ("OS-EXT-STS:vm_state", .string(s.vmState.rawValue)),
+            ("OS-EXT-STS:power_state", .int(Int64(s.powerState.rawValue))),
             ("os-extended-volumes:volumes_attached", .array([])),
         ]
         if v >= APIVersion(2, 9) { o.append(("locked", .bool(s.locked))) }

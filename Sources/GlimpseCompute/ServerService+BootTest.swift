@@ -215,20 +215,26 @@ extension ServerService {
         let pattern = try request.consolePattern.map(NamePattern.init)
         let wantsAgent = request.consolePattern == nil || request.check != nil
         var consoleSeen = pattern == nil
+        var lastConsoleLine: Substring?
         var agentSeen = !wantsAgent
         while !(consoleSeen && agentSeen) {
             let s = try await current()
             let ds = driverServer(s)
-            if s.vmState != VMState.active || s.powerState != PowerState.running.rawValue {
+            if s.vmState != VMState.active || s.powerState != .running {
                 throw BootTestFailure(reason: "the guest stopped before it showed it was up (server \(ServerRules.status(vmState: s.vmState, taskState: s.taskState)))")
             }
             if !consoleSeen, let pattern, let text = await driver.consoleOutput(of: serverID, maxBytes: Self.bootTestConsoleWindow) {
                 // Host notes ("[glimpse] booting under …") are not the guest's output.
                 // Serial lines end in CR LF (one Character to Swift): split on any line break, so `^` and `$`
-                // anchor at the guest's lines.
-                consoleSeen = text.split(whereSeparator: \.isNewline).contains { line in
+                // anchor at the guest's lines. Only complete lines, and only those after the last one already
+                // matched against (an identical line would match alike), so each line costs one match.
+                var lines = text.split(whereSeparator: \.isNewline)
+                if let last = text.last, !last.isNewline, !lines.isEmpty { lines.removeLast() }
+                let start = lastConsoleLine.flatMap { seen in lines.lastIndex { $0 == seen } }.map { $0 + 1 } ?? 0
+                consoleSeen = lines[start...].contains { line in
                     !line.hasPrefix("[glimpse]") && pattern.matches(String(line))
                 }
+                if let last = lines.last { lastConsoleLine = last }
                 if consoleSeen { await bootTests.update(id) { $0.step("console", "a console line matched after \(elapsed())") } }
             }
             if !agentSeen, (try? await driver.pingGuestAgent(ds)) != nil {
@@ -267,7 +273,7 @@ extension ServerService {
     }
 
     /// How much of the console's end each readiness poll reads (and matches line by line).
-    static let bootTestConsoleWindow = 256 * 1024
+    static let bootTestConsoleWindow = 64 * 1024
 
     /// Writes the outcome on the image as the caller; returns whether it was written and, if not, why.
     func recordBootTest(imageID: String, passed: Bool, reason: String?, at: Int64, caller: Caller) async -> (Bool, String?) {

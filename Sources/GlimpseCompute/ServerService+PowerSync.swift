@@ -25,7 +25,7 @@ extension ServerService {
             let s = try await store.updateServer(id: id) {
                 guard $0.vmState == VMState.active, $0.taskState == nil else { throw CancellationError() }
                 $0.vmState = VMState.stopped
-                $0.powerState = PowerState.shutdown.rawValue
+                $0.powerState = .shutdown
                 $0.updatedAt = NovaTime.now()
             }
             let how = state == .crashed ? "its QEMU ended unexpectedly" : "the guest powered off"

@@ -263,7 +263,7 @@ public final class ServerService: Sendable {
                 id: UUID().uuidString.lowercased(), name: req.count > 1 ? "\(req.name)-\(i)" : req.name,
                 description: req.description, projectID: project, userID: caller.userID, imageID: image.id,
                 flavor: flavor, vmState: VMState.building, taskState: TaskState.scheduling,
-                powerState: PowerState.noState.rawValue, metadata: req.metadata, systemMetadata: sys,
+                powerState: PowerState.noState, metadata: req.metadata, systemMetadata: sys,
                 createdAt: now, updatedAt: now, host: images.node.nodeID)
             let s = try await store.insertServer(record)
             created.append(s)
@@ -295,7 +295,7 @@ public final class ServerService: Sendable {
                 let now = NovaTime.now()
                 $0.vmState = VMState.active
                 $0.taskState = nil
-                $0.powerState = PowerState.running.rawValue
+                $0.powerState = PowerState.running
                 $0.launchedAt = now
                 $0.updatedAt = now
             }
@@ -308,7 +308,7 @@ public final class ServerService: Sendable {
                 let now = NovaTime.now()
                 $0.vmState = VMState.error
                 $0.taskState = nil
-                $0.powerState = PowerState.noState.rawValue
+                $0.powerState = PowerState.noState
                 $0.faultMessage = "Build of instance \(s.id) aborted: \(message)"
                 $0.faultCode = 500
                 $0.faultAt = now
@@ -390,8 +390,8 @@ public final class ServerService: Sendable {
     }
 
     func powerAction(
-        _ id: String, caller: Caller, rule: String, check: @escaping @Sendable (ServerRecord) throws -> Void, task: String,
-        work: @escaping @Sendable (DriverServer, String) async throws -> (String, PowerState)
+        _ id: String, caller: Caller, rule: String, check: @escaping @Sendable (ServerRecord) throws -> Void, task: TaskState,
+        work: @escaping @Sendable (DriverServer, String) async throws -> (VMState, PowerState)
     ) async throws {
         let s = try await server(id, caller: caller)
         try ComputePolicy.enforce(rule, ComputePolicy.canWrite(caller))
@@ -409,7 +409,7 @@ public final class ServerService: Sendable {
                 _ = try await store.updateServer(id: s.id) {
                     guard $0.taskState == task else { return }
                     $0.vmState = vm
-                    $0.powerState = power.rawValue
+                    $0.powerState = power
                     $0.taskState = nil
                     $0.updatedAt = NovaTime.now()
                 }

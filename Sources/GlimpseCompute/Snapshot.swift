@@ -58,7 +58,7 @@ extension ServerService {
         let ds = driverServer(s)
         let planned: SnapshotConsistency
         let requireQuiesce = ServerRules.isTrue(s.systemMetadata["image_os_require_quiesce"])
-        if s.powerState != PowerState.running.rawValue {
+        if s.powerState != .running {
             planned = .cold
         } else if await driver.canQuiesce(ds) {
             planned = .quiesced
@@ -89,9 +89,9 @@ extension ServerService {
         return image.id
     }
 
-    func setTask(_ id: String, _ task: String, imageID: String) async throws {
+    func setTask(_ id: String, _ task: TaskState, imageID: String) async throws {
         _ = try await store.updateServer(id: id) {
-            guard $0.snapshotImageID == imageID, $0.taskState.map(TaskState.snapshotStates.contains) == true else {
+            guard $0.snapshotImageID == imageID, $0.taskState?.isSnapshotStep == true else {
                 throw CancellationError()
             }
             $0.taskState = task
@@ -184,7 +184,7 @@ extension ServerService {
             await Task { [self] in await self.discardSnapshotImage(imageID) }.value
             _ = await Task { try? await store.updateServer(id: id) {
                 guard $0.snapshotImageID == imageID else { return }
-                if $0.taskState.map(TaskState.snapshotStates.contains) == true { $0.taskState = nil }
+                if $0.taskState?.isSnapshotStep == true { $0.taskState = nil }
                 $0.snapshotImageID = nil
                 if !cancelled {
                     $0.faultMessage = "Snapshot of instance \(id) failed: \(Self.describe(error))"
@@ -225,40 +225,13 @@ extension ServerService {
                 logger.notice("server \(s.id): a snapshot into image \(image) was interrupted; image deleted, task cleared")
             }
             let task = s.taskState
-            s = try await store.updateServer(id: s.id) {
-                if $0.snapshotImageID != nil || $0.taskState.map(TaskState.snapshotStates.contains) == true {
-                    $0.snapshotImageID = nil
-                    if $0.taskState.map(TaskState.snapshotStates.contains) == true { $0.taskState = nil }
-                }
-                switch $0.taskState {
-                case TaskState.poweringOff:
-                    $0.vmState = VMState.stopped
-                    $0.powerState = PowerState.shutdown.rawValue
-                    $0.taskState = nil
-                case TaskState.poweringOn, TaskState.rebooting, TaskState.rebootingHard:
-                    $0.vmState = VMState.active
-                    $0.powerState = PowerState.running.rawValue
-                    $0.taskState = nil
-                case TaskState.scheduling, TaskState.spawning:
-                    $0.vmState = VMState.error
-                    $0.taskState = nil
-                    $0.powerState = PowerState.noState.rawValue
-                    $0.faultMessage = "Build of instance \($0.id) was interrupted by a restart of Glimpse."
-                    $0.faultCode = 500
-                    $0.faultAt = NovaTime.now()
-                default: break
-                }
-                if $0.vmState == VMState.building {
-                    $0.vmState = VMState.error
-                    $0.taskState = nil
-                }
-            }
-            if task != s.taskState { logger.notice("server \(s.id): task \(task ?? "None") interrupted by a restart, now vm_state \(s.vmState)") }
+            s = try await store.updateServer(id: s.id) { ServerRules.settleAfterRestart(&$0, now: NovaTime.now()) }
+            if task != s.taskState { logger.notice("server \(s.id): task \(task?.rawValue ?? "None") interrupted by a restart, now vm_state \(s.vmState.rawValue)") }
             if s.taskState == TaskState.deleting {
                 try await finishDelete(s.id)
                 continue
             }
-            await driver.adopt(driverServer(s), disk: s.diskPath, powerState: PowerState(rawValue: s.powerState) ?? .noState)
+            await driver.adopt(driverServer(s), disk: s.diskPath, powerState: s.powerState)
         }
         try await discardOrphanSnapshotImages(createdBefore: startedAt)
         if helpersGone {

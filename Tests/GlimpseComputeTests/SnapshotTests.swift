@@ -144,7 +144,7 @@ import Testing
         // Simulate the crash: the store says a snapshot was uploading.
         let store = try SQLiteComputeStore(path: dir + "/compute.sqlite")
         _ = try await store.updateServer(id: ids.0) {
-            $0.taskState = "image_uploading"
+            $0.taskState = .imageUploading
             $0.snapshotImageID = ids.2
         }
         try await withGlimpse(dataDirectory: dir) { api in
@@ -231,17 +231,17 @@ struct GatedDriver: HypervisorDriver {
             name: "vm", imageRef: image.id, flavorRef: "1", userName: "alice", projectName: "alice-project")
         let server = try #require(try await service.create(req, caller: alice).first)
         await service.waitIdle(server.id)
-        #expect(try await service.server(server.id, caller: alice).vmState == "active")
+        #expect(try await service.server(server.id, caller: alice).vmState == .active)
 
         let snap = try await service.createImage(server.id, name: "s", metadata: [:], caller: alice)
         // The export waits at the gate: the poller sees image_pending_upload.
-        var seen: String?
+        var seen: TaskState?
         for _ in 0..<200 {
             seen = try await service.server(server.id, caller: alice).taskState
-            if seen == "image_pending_upload" { break }
+            if seen == .imagePendingUpload { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(seen == "image_pending_upload")
+        #expect(seen == .imagePendingUpload)
         await #expect(throws: GlimpseError.self) {
             _ = try await service.createImage(server.id, name: "again", metadata: [:], caller: alice)
         }

@@ -11,7 +11,7 @@ struct ComputeStoreContractTests {
     static func server(_ n: Int, project: String = "p1", image: String = "img-1") -> ServerRecord {
         ServerRecord(
             id: String(format: "10000000-0000-4000-8000-%012d", n), name: "server-\(n)", projectID: project,
-            userID: "u1", imageID: image, flavor: tiny, vmState: "building", taskState: "spawning", powerState: 0,
+            userID: "u1", imageID: image, flavor: tiny, vmState: .building, taskState: .spawning, powerState: .noState,
             metadata: ["k": "v"], createdAt: 1_700_000_000_000_000 + Int64(n), updatedAt: 1_700_000_000_000_000)
     }
 
@@ -68,18 +68,18 @@ struct ComputeStoreContractTests {
         let server = try await store.insertServer(Self.server(1))
         await #expect(throws: GlimpseError.self) {
             try await store.updateServer(id: server.id) { s in
-                s.vmState = "active"
+                s.vmState = .active
                 throw GlimpseError.conflict("no")
             }
         }
         #expect(try await store.server(id: server.id) == server, "an update that throws changes nothing")
         let updated = try await store.updateServer(id: server.id) { s in
-            s.vmState = "active"
+            s.vmState = .active
             s.imageID = "img-2"
             s.id = "changed"
             s.serial = 999
         }
-        #expect(updated.id == server.id && updated.serial == server.serial && updated.vmState == "active")
+        #expect(updated.id == server.id && updated.serial == server.serial && updated.vmState == .active)
         #expect(try await store.serverCount(usingImage: "img-2") == 1, "queried columns follow the record")
         await #expect(throws: GlimpseError.notFound("Instance missing could not be found.")) {
             try await store.updateServer(id: "missing") { _ in }
@@ -95,7 +95,7 @@ struct ComputeStoreContractTests {
                 group.addTask {
                     do {
                         try await store.updateServer(id: server.id) { s in
-                            guard s.taskState == "spawning" else { throw GlimpseError.conflict("busy") }
+                            guard s.taskState == .spawning else { throw GlimpseError.conflict("busy") }
                             s.taskState = nil
                         }
                         return true

@@ -14,11 +14,11 @@ public struct ServerRecord: Sendable, Equatable, Codable {
     /// The flavor as it was at boot (Nova embeds a copy in the instance).
     public var flavor: Flavor
     /// Nova's vm_state: building, active, stopped, error, ...
-    public var vmState: String
+    public var vmState: VMState
     /// Nova's task_state, nil when no task runs.
-    public var taskState: String?
+    public var taskState: TaskState?
     /// Nova's power_state number: 0 NOSTATE, 1 RUNNING, 3 PAUSED, 4 SHUTDOWN, 6 CRASHED, 7 SUSPENDED.
-    public var powerState: Int
+    public var powerState: PowerState
     public var metadata: [String: String]
     /// Nova's system_metadata: `image_*` keys copied from the boot image, owner names, boot roles.
     public var systemMetadata: [String: String]
@@ -40,7 +40,7 @@ public struct ServerRecord: Sendable, Equatable, Codable {
 
     public init(
         id: String, serial: Int64 = 0, name: String, description: String? = nil, projectID: String, userID: String,
-        imageID: String, flavor: Flavor, vmState: String, taskState: String?, powerState: Int,
+        imageID: String, flavor: Flavor, vmState: VMState, taskState: TaskState?, powerState: PowerState,
         metadata: [String: String] = [:], systemMetadata: [String: String] = [:], createdAt: Int64, updatedAt: Int64,
         launchedAt: Int64? = nil, faultMessage: String? = nil, faultCode: Int? = nil, faultAt: Int64? = nil,
         snapshotImageID: String? = nil, diskPath: String? = nil, locked: Bool = false, host: String? = nil
