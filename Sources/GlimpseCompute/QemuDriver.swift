@@ -191,8 +191,9 @@ public actor QemuDriver: HypervisorDriver {
             await client.close()
             guard status == "running" else { throw HypervisorError(.failed, "QEMU reports \(status)") }
         } catch {
-            await guest.kill()
+            // Forgotten first, so its exit is not reported as a guest that stopped by itself.
             guests[server.id] = nil
+            await guest.kill()
             let said = (try? String(contentsOfFile: output, encoding: .utf8)).map { String($0.suffix(400)) } ?? ""
             throw HypervisorError(
                 .failed, "QEMU did not start server \(server.id): \(HostPaths.redact(said.isEmpty ? "\(error)" : said))")

@@ -263,7 +263,11 @@ extension ServerService {
         } catch {
             throw BootTestFailure(reason: "the check \(check.path) could not run: \(Self.describe(error))")
         }
-        let tail = result.output.trimmingCharacters(in: .whitespacesAndNewlines).suffix(200)
+        // What the guest printed is the guest's: control characters become spaces before it is shown or recorded.
+        let printable = String(String.UnicodeScalarView(result.output.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? " " : $0
+        }))
+        let tail = printable.trimmingCharacters(in: .whitespaces).suffix(200)
         await bootTests.update(id) {
             $0.step("check", "\(check.path) ended with \(result.summary)\(tail.isEmpty ? "" : ": \(tail)")", guest: true)
         }
