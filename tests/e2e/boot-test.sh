@@ -2,7 +2,7 @@
 # End-to-end: `glimpse image boot-test` against `glimpse serve --auth builtin --hypervisor qemu`, configured only
 # by the openstack client's OS_* variables: the test guest (scripts/build-test-guest) passes with a check run in
 # it, and the image says so (glimpse_boot_test=passed); a blank disk fails within its timeout (exit 1, reason on
-# the image); a usage error exits 2; no throwaway server is left.
+# the image), also with OS_TOKEN instead of a password; a usage error exits 2; no throwaway server is left.
 #
 # Usage: tests/e2e/boot-test.sh     (GLIMPSE_BIN=path to skip the build; needs qemu-system-x86_64 and the guest
 # build's packages, see scripts/install-prerequisites). Boots under TCG take 12-30 s each.
@@ -91,6 +91,15 @@ check_eq "exit status (failed)" 1 "$rc"
 check "the reason is printed" grep -q 'FAILED: the guest did not show it was up within 15 s' "$WORK/blank.out"
 http GET "/v2/images/$BLANK" "${AUTH[@]}"
 check_eq "glimpse_boot_test on the blank image" failed "$(json_get "$HTTP_BODY" 'j.get("glimpse_boot_test")')"
+
+step "OS_TOKEN instead of a password (the token is rescoped to OS_PROJECT_NAME, as the openstack client does)"
+set +e
+env -u OS_USERNAME -u OS_PASSWORD OS_TOKEN="$TOKEN" "$GLIMPSE" image boot-test "$BLANK" --timeout 10 >"$WORK/token.out" 2>&1
+rc=$?
+set -e
+sed 's/^/    | /' "$WORK/token.out" >&2
+check_eq "exit status (failed, with a token)" 1 "$rc"
+check "the test ran with the token" grep -q 'FAILED: the guest did not show it was up within 10 s' "$WORK/token.out"
 
 step "usage errors exit 2"
 set +e
