@@ -22,9 +22,24 @@ extension ComputeController {
         return response
     }
 
+    /// A test lives in the memory of the node that runs it. Behind a load balancer a poll may reach another node:
+    /// one that does not know the test asks the other live nodes (once: a passed-on request is not passed on again),
+    /// each of which checks the caller itself.
     func showBootTest(_ request: Request, _ context: GlimpseRequestContext) async throws -> Response {
-        let test = try await service.bootTest(try context.parameters.require("id"), caller: try context.requireCaller())
-        return Self.json(.object([("boot_test", bootTestView(test))]))
+        let id = try context.parameters.require("id")
+        do {
+            let test = try await service.bootTest(id, caller: try context.requireCaller())
+            return Self.json(.object([("boot_test", bootTestView(test))]))
+        } catch let e as GlimpseError where e.kind == .notFound && request.headers[PeerRequest.forwardedBy] == nil {
+            let passer = ServerHostForwardingMiddleware(service: service, client: Self.nodeClient)
+            for lease in try await service.otherLiveNodes() {
+                guard let answer = try? await passer.forward(request, to: lease.address, context: context),
+                    answer.status != .notFound
+                else { continue }
+                return answer
+            }
+            throw e
+        }
     }
 
     func bootTestView(_ t: BootTest) -> CJSON {
