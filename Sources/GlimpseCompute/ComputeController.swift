@@ -45,6 +45,7 @@ public struct ComputeController: Sendable {
         api.post("servers", use: createServer)
         api.delete("servers/:id", use: deleteServer)
         api.post("servers/:id/action", use: action)
+        addBootTestRoutes(to: api)
     }
 
     static func json(_ body: CJSON, status: HTTPResponse.Status = .ok) -> Response {

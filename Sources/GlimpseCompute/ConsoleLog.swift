@@ -79,7 +79,10 @@ enum ConsoleLog {
     static func lastLines(_ text: String, _ lines: Int?) -> String {
         guard let lines else { return text }
         if lines == 0 { return "" }
-        var parts = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split on the LF byte: a serial console ends lines with CR LF, which Swift takes as one Character, so a
+        // split on the Character "\n" would not split them at all.
+        var parts = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         let trailingBreak = parts.last == ""
         if trailingBreak { parts.removeLast() }
         let kept = parts.suffix(lines).joined(separator: "\n")

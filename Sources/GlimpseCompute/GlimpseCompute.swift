@@ -32,7 +32,10 @@ public struct ComputeAPI: Sendable {
         }
         let service = try ServerService(
             store: store, images: images, driver: driver, directory: dir, snapshotFormat: snapshotFormat, logger: logger)
+        // Registered before recovery boots the servers recorded running, so none of their stops goes unseen.
+        await service.watchGuestLifecycle()
         try await service.recover()
+        try await service.deleteLeftoverBootTestServers()
         return ComputeAPI(service: service, controller: ComputeController(service: service, publicURL: publicURL))
     }
 

@@ -88,6 +88,17 @@ public protocol HypervisorDriver: Sendable {
 
     /// The end of the server's serial console log, at most `maxBytes`; nil when the driver keeps none.
     func consoleOutput(of serverID: String, maxBytes: Int) async -> String?
+
+    /// Asks the guest agent whether it is up (`guest-ping`); throws when it does not answer.
+    func pingGuestAgent(_ server: DriverServer) async throws
+    /// Runs `path` with `arguments` in the guest through its agent (`guest-exec`), waiting at most `timeout`.
+    func runInGuest(_ server: DriverServer, path: String, arguments: [String], timeout: Duration) async throws
+        -> GuestCommandResult
+
+    /// Registers what to call when a guest stops without being asked (it powered itself off, or its QEMU died):
+    /// the server id and the power state the guest ended in (`shutdown` or `crashed`). Nova learns the same from
+    /// libvirt's lifecycle events.
+    func onUnrequestedStop(_ handler: @escaping @Sendable (String, PowerState) async -> Void) async
 }
 
 extension HypervisorDriver {
@@ -95,6 +106,8 @@ extension HypervisorDriver {
     public func finishPointInTimeCopy(_ server: DriverServer) async throws {}
     public func checkCapacity(adding count: Int, ramMB: Int64, hosted: [DriverServer]) async throws {}
     public func consoleOutput(of serverID: String, maxBytes: Int) async -> String? { nil }
+    /// A driver that runs no guest has no guest that could stop by itself: there is nothing to report.
+    public func onUnrequestedStop(_ handler: @escaping @Sendable (String, PowerState) async -> Void) async {}
 }
 
 /// The first driver: every server's root disk is a real qcow2 overlay (`qemu-img create -f qcow2 -F <fmt> -b <base>`)
@@ -183,5 +196,15 @@ public actor OverlayDriver: HypervisorDriver {
 
     public func exportDisk(_ server: DriverServer, disk: String, format: String, to path: String) async throws {
         _ = try await qemu(["convert", "-q", "-f", "qcow2", "-O", format, disk, path], limits: .convert)
+    }
+
+    public func pingGuestAgent(_ server: DriverServer) async throws {
+        throw HypervisorError(.unsupported, "the \(name) driver runs no guests: there is no guest agent to ask")
+    }
+
+    public func runInGuest(_ server: DriverServer, path: String, arguments: [String], timeout: Duration) async throws
+        -> GuestCommandResult
+    {
+        throw HypervisorError(.unsupported, "the \(name) driver runs no guests: nothing can run in one")
     }
 }

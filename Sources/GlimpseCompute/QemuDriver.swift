@@ -18,6 +18,10 @@ import Logging
 /// parent-death tie belong to the old one), so `adopt` boots every server that was recorded running again from its
 /// disk, as Nova does with `resume_guests_state_on_host_boot`. What the guest had not written to its disk is lost,
 /// exactly as after a power cut.
+///
+/// A QEMU that exits without Glimpse ending it (the guest powered off: status 0; anything else: a crash) is
+/// reported through `onUnrequestedStop`, so the server becomes SHUTOFF at once. The guest agent also serves boot
+/// tests: `pingGuestAgent` and `runInGuest` (`guest-exec`, polled with `guest-exec-status`).
 public actor QemuDriver: HypervisorDriver {
     public nonisolated let name = "qemu"
     public nonisolated let runsGuests = true
@@ -35,6 +39,9 @@ public actor QemuDriver: HypervisorDriver {
     var acceleratorNote = ""
     var copies: [String: String] = [:]
     var frozenAt: [String: ContinuousClock.Instant] = [:]
+    /// Servers whose QEMU Glimpse itself is ending (stop, soft reboot, delete): their exits are expected.
+    var stopping: Set<String> = []
+    var unrequestedStop: (@Sendable (String, PowerState) async -> Void)?
 
     /// `directory` is the compute data directory: disks in `disks/`, consoles in `console/`, sockets in `run/`.
     public init(directory: String, scratch: String, options: QemuOptions = .init(), logger: Logger) throws {
@@ -174,6 +181,10 @@ public actor QemuDriver: HypervisorDriver {
         ConsoleLog.append(path: consoleLog(server.id), "[glimpse] booting under \(acceleratorNote)\n")
         let guest = try await GuestProcess.spawn(argv, outputPath: output, scratch: scratch)
         guests[server.id] = guest
+        Task {
+            await guest.waitExit()
+            await self.guestExited(server.id, guest)
+        }
         // Running means QMP answers and reports the guest running; QEMU refusing its options exits at once.
         do {
             let client = try await QMPClient.connect(qmpSocket(server.id), timeout: .seconds(20))
@@ -181,8 +192,9 @@ public actor QemuDriver: HypervisorDriver {
             await client.close()
             guard status == "running" else { throw HypervisorError(.failed, "QEMU reports \(status)") }
         } catch {
-            await guest.kill()
+            // Forgotten first, so its exit is not reported as a guest that stopped by itself.
             guests[server.id] = nil
+            await guest.kill()
             let said = (try? String(contentsOfFile: output, encoding: .utf8)).map { String($0.suffix(400)) } ?? ""
             throw HypervisorError(
                 .failed, "QEMU did not start server \(server.id): \(HostPaths.redact(said.isEmpty ? "\(error)" : said))")
@@ -206,6 +218,8 @@ public actor QemuDriver: HypervisorDriver {
     @discardableResult
     func shutdown(_ id: String, timeout: Duration) async -> Bool {
         guard let guest = liveGuest(id) else { return true }
+        stopping.insert(id)
+        defer { stopping.remove(id) }
         if timeout > .zero {
             _ = try? await qmpExecute(id, "system_powerdown")
             if await guest.waitExit(timeout: timeout) {
@@ -222,6 +236,25 @@ public actor QemuDriver: HypervisorDriver {
 
     public func stop(_ server: DriverServer, disk: String) async throws {
         await shutdown(server.id, timeout: options.shutdownTimeout)
+    }
+
+    public func onUnrequestedStop(_ handler: @escaping @Sendable (String, PowerState) async -> Void) async {
+        unrequestedStop = handler
+    }
+
+    /// A QEMU ended. Unless Glimpse ended it (or it is no longer the server's current QEMU), the guest stopped by
+    /// itself: QEMU exits 0 when the guest powers off (or is told `quit`), anything else is a crash.
+    func guestExited(_ id: String, _ guest: GuestProcess) async {
+        guard guests[id] === guest, !stopping.contains(id) else { return }
+        guests[id] = nil
+        let status = guest.status ?? -1
+        let state: PowerState = status == 0 ? .shutdown : .crashed
+        if state == .crashed {
+            logger.error("server \(id): QEMU (pid \(guest.pid)) ended unexpectedly with status \(status)")
+        } else {
+            logger.notice("server \(id): the guest powered off by itself")
+        }
+        await unrequestedStop?(id, state)
     }
 
     public func reboot(_ server: DriverServer, disk: String, hard: Bool) async throws {
@@ -319,6 +352,59 @@ public actor QemuDriver: HypervisorDriver {
             return try await GuestAgentClient.connect(agentSocket(server.id), timeout: timeout)
         } catch {
             throw HypervisorError(.quiesceUnavailable, "the guest agent of instance \(server.id) does not answer: \(error)")
+        }
+    }
+
+    public func pingGuestAgent(_ server: DriverServer) async throws {
+        _ = try await agentCall(server, timeout: .seconds(3)) { try await $0.execute("guest-ping") }
+    }
+
+    /// The longest output tail kept from a command run in a guest.
+    static let guestOutputTail = 2048
+
+    public func runInGuest(_ server: DriverServer, path: String, arguments: [String], timeout: Duration) async throws
+        -> GuestCommandResult
+    {
+        let deadline = ContinuousClock.now + timeout
+        let started = try await agentCall(server) { client in
+            try await client.execute(
+                "guest-exec",
+                ["path": .string(path), "arg": .array(arguments.map { .string($0) }), "capture-output": .bool(true)])
+        }
+        guard let pid = started.objectValue?["pid"]?.intValue else {
+            throw HypervisorError(.failed, "the guest agent of server \(server.id) did not say which process it started")
+        }
+        while ContinuousClock.now < deadline {
+            // One short session per poll: the agent's port takes one client at a time.
+            let status = try await agentCall(server) { client in
+                try await client.execute("guest-exec-status", ["pid": .int(pid)])
+            }
+            if let o = status.objectValue, o["exited"] == .bool(true) {
+                var output = Data()
+                for key in ["out-data", "err-data"] {
+                    if let b64 = o[key]?.stringValue, let bytes = Data(base64Encoded: b64) { output.append(bytes) }
+                }
+                return GuestCommandResult(
+                    exitCode: o["exitcode"]?.intValue, signal: o["signal"]?.intValue,
+                    output: String(decoding: output.suffix(Self.guestOutputTail), as: UTF8.self))
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw HypervisorError(.failed, "the command \(path) did not finish in the guest within \(timeout)")
+    }
+
+    /// Runs `body` on a fresh agent session, closed afterwards whatever happens.
+    func agentCall(
+        _ server: DriverServer, timeout: Duration = .seconds(5), _ body: (GuestAgentClient) async throws -> JSONValue
+    ) async throws -> JSONValue {
+        let client = try await agent(server, timeout: timeout)
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw HypervisorError(.failed, "server \(server.id): \(error)")
         }
     }
 

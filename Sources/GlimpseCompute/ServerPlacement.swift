@@ -17,6 +17,15 @@ extension ServerService {
         s.host == nil || s.host == images.node.nodeID
     }
 
+    /// The other nodes alive by their leases.
+    func otherLiveNodes() async throws -> [NodeLease] {
+        var live: [NodeLease] = []
+        for lease in try await images.metadata.nodeLeases() where lease.node != images.node.nodeID {
+            if let alive = try await images.liveNode(lease.node) { live.append(alive) }
+        }
+        return live
+    }
+
     public func placement(of s: ServerRecord) async throws -> ServerPlacement {
         guard let host = s.host, !runsHere(s) else { return .here }
         guard let lease = try await images.liveNode(host) else { return .unreachable(node: host) }

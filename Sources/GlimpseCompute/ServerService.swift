@@ -78,6 +78,7 @@ public final class ServerService: Sendable {
     public let driver: any HypervisorDriver
     let cache: BaseImageCache
     let tasks = TaskTracker()
+    let bootTests = BootTestRegistry()
     let snapshotFormat: String
     let scratch: String
     let logger: Logger

@@ -20,8 +20,27 @@ import Prometheus
 struct Glimpse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An OpenStack-compatible image and snapshot service.",
-        subcommands: [Serve.self, Admin.self],
+        subcommands: [Serve.self, Admin.self, ImageCommand.self],
         defaultSubcommand: nil)
+
+    /// Usage errors exit 2, as scripts expect of a command line tool (ArgumentParser's own code is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 extension GlimpseConfiguration.AuthMode: ExpressibleByArgument {}

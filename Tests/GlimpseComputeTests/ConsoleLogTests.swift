@@ -1,4 +1,5 @@
-// The console log stays bounded while a guest prints without end, and `console log show` still sees its last lines.
+// The console log stays bounded while a guest prints without end, and `console log show` still sees its last lines;
+// `os-getConsoleOutput`'s `length` counts the guest's lines, which a serial console ends with CR LF.
 
 #if canImport(Glibc)
 import Glibc
@@ -69,5 +70,15 @@ import Testing
             #expect(tail == "old 98\nold 99\nnew 1\nnew 2\n")
             #expect(tail.utf8.count <= 30)
         }
+    }
+
+    @Test func theLastLinesOfACRLFConsoleAreWholeLines() {
+        let text = "one\r\ntwo\r\nthree\r\n"
+        #expect(ConsoleLog.lastLines(text, 1) == "three\r\n")
+        #expect(ConsoleLog.lastLines(text, 2) == "two\r\nthree\r\n")
+        #expect(ConsoleLog.lastLines(text, 5) == text)
+        #expect(ConsoleLog.lastLines(text, 0) == "")
+        #expect(ConsoleLog.lastLines("a\nb", 1) == "b")
+        #expect(ConsoleLog.lastLines("a\nb", nil) == "a\nb")
     }
 }

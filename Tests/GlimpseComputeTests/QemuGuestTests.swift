@@ -15,14 +15,14 @@ private let qemuInstalled = FileManager.default.isExecutableFile(atPath: "/usr/b
     static let ready = "GLIMPSE-GUEST-READY"
     static let bootTimeout: Duration = .seconds(180)
 
-    /// Builds the test guest (qcow2) into `dir` with the project's script.
-    static func buildGuest(into dir: String) throws -> String {
+    /// Builds the test guest (qcow2) into `dir` with the project's script (`broken`: without a boot loader).
+    static func buildGuest(into dir: String, broken: Bool = false) throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        let out = dir + "/guest.qcow2"
+        let out = dir + (broken ? "/broken-guest.qcow2" : "/guest.qcow2")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: root + "/scripts/build-test-guest")
-        p.arguments = [out]
+        p.arguments = broken ? [out, "--broken"] : [out]
         var env = ProcessInfo.processInfo.environment
         env["GUEST_SKIP_PREREQUISITES"] = "1"
         p.environment = env

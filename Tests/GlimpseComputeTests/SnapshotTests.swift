@@ -194,6 +194,10 @@ struct GatedDriver: HypervisorDriver {
     func canQuiesce(_ s: DriverServer) async -> Bool { false }
     func quiesce(_ s: DriverServer) async throws { try await inner.quiesce(s) }
     func unquiesce(_ s: DriverServer) async throws {}
+    func pingGuestAgent(_ s: DriverServer) async throws { try await inner.pingGuestAgent(s) }
+    func runInGuest(_ s: DriverServer, path: String, arguments: [String], timeout: Duration) async throws -> GuestCommandResult {
+        try await inner.runInGuest(s, path: path, arguments: arguments, timeout: timeout)
+    }
     func exportDisk(_ s: DriverServer, disk: String, format: String, to path: String) async throws {
         await gate.wait()
         try Task.checkCancellation()
